@@ -1,0 +1,57 @@
+"""What every watcher produces and the context it works in.
+
+Watchers are small: they turn one configured source into ``ArticleDraft``s. All
+I/O goes through the shared ``Fetcher`` (politeness, caching, decoding) and all
+CPU-heavy parsing through ``WatchContext.run_cpu`` so the event loop never stalls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from daemon.config import SourceConfig
+    from watchers.fetch import Fetcher
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class ArticleDraft:
+    """One article as extracted, before storage assigns an id and a cluster."""
+
+    url: str
+    title: str
+    text: str
+    kicker: str = ""
+    subtitle: str = ""
+    author: str = ""
+    place: str = ""
+    published: datetime | None = None
+    page: str = ""
+    kind: str = "article"
+    continued_to: str = ""
+    continued_from: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class WatchError(Exception):
+    """A source-level failure worth recording on the source (one line, no traceback)."""
+
+
+@dataclass(slots=True)
+class WatchContext:
+    """Everything a watcher may use besides its own config."""
+
+    fetcher: Fetcher
+    run_cpu: Callable[..., Awaitable[Any]]
+    known_urls: Callable[[Iterable[str]], Awaitable[set[str]]]
+
+
+class Watcher(Protocol):
+    """A source kind: ``feed``, ``html``, ``epaper``, ``hanweb``, ``pdf``, ``text``."""
+
+    async def poll(self, source: SourceConfig, ctx: WatchContext) -> list[ArticleDraft]: ...
