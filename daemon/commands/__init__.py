@@ -1,0 +1,6 @@
+"""Sub-commands. Each module exposes ``register(subparsers, common)`` which adds its parser
+and sets ``handler`` to a function ``(args) -> int``; ``common`` carries ``--config``."""
+
+from types import ModuleType
+
+COMMANDS: list[ModuleType] = []
