@@ -13,7 +13,10 @@ from daemon.errors import UserError
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--config", default="config.toml", metavar="PATH", help="config file (default ./config.toml)"
+        "--config",
+        default="config.toml",
+        metavar="PATH",
+        help="config file (default ./config.toml)",
     )
     parser = argparse.ArgumentParser(
         prog="tingfeng", description="听风: watch regional news, match topics, alert once."

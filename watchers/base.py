@@ -1,8 +1,9 @@
 """What every watcher produces and the context it works in.
 
 Watchers are small: they turn one configured source into ``ArticleDraft``s. All
-I/O goes through the shared ``Fetcher`` (politeness, caching, decoding) and all
-CPU-heavy parsing through ``WatchContext.run_cpu`` so the event loop never stalls.
+I/O goes through the shared ``Fetcher`` (politeness, caching, decoding), bound to
+the run by a ``SourceFetcher``, and all CPU-heavy parsing through
+``WatchContext.run_cpu`` so the event loop never stalls.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from daemon.config import SourceConfig
-    from watchers.fetch import Fetcher
+    from watchers.fetch import SourceFetcher
 
 T = TypeVar("T")
 
@@ -46,7 +47,7 @@ class WatchError(Exception):
 class WatchContext:
     """Everything a watcher may use besides its own config."""
 
-    fetcher: Fetcher
+    fetcher: SourceFetcher
     run_cpu: Callable[..., Awaitable[Any]]
     known_urls: Callable[[Iterable[str]], Awaitable[set[str]]]
 

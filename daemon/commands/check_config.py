@@ -1,0 +1,22 @@
+"""``tingfeng check-config``: validate without touching the network or the database."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from daemon.commands._shared import config_from
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    parser = sub.add_parser("check-config", parents=[common], help="validate the config file")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = config_from(args)
+    print(
+        f"{config.path}: OK, {len(config.sources)} sources, {len(config.topics)} topics, "
+        f"{len(config.channels)} channels"
+    )
+    return 0

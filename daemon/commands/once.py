@@ -1,0 +1,45 @@
+"""``tingfeng once``: one full cycle; per-source failures are reported, not fatal."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from daemon.commands._shared import config_from, run_async
+from daemon.config import Config
+from daemon.notify.outbox import DeliveryReport
+from daemon.pipeline import SourceReport
+from daemon.runtime import open_pipeline
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    parser = sub.add_parser("once", parents=[common], help="fetch every source once and alert")
+    parser.add_argument("--json-logs", action="store_true", help="log as JSON lines on stderr")
+    parser.set_defaults(handler=run)
+
+
+async def one_cycle(config: Config) -> tuple[list[SourceReport], DeliveryReport]:
+    async with open_pipeline(config) as pipeline:
+        return await pipeline.cycle()
+
+
+def print_reports(reports: list[SourceReport], delivered: DeliveryReport) -> None:
+    for r in reports:
+        if r.error:
+            print(f"{r.name}: FAILED: {r.error}")
+        else:
+            skipped = f", {r.skipped} article pages failed" if r.skipped else ""
+            print(f"{r.name}: {r.new} new, {r.matched} matched, {r.owed} alerts owed{skipped}")
+    line = f"alerts: {delivered.sent} sent, {delivered.failed} failed"
+    if delivered.dead:
+        line += f" ({delivered.dead} dead)"
+    print(line)
+    for error in delivered.errors:
+        print(f"  {error}")
+
+
+def run(args: argparse.Namespace) -> int:
+    config = config_from(args)
+    reports, delivered = run_async(one_cycle(config), json_logs=args.json_logs)
+    print_reports(reports, delivered)
+    return 0

@@ -1,0 +1,51 @@
+"""``tingfeng sources``: each source's health, in local time."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from sqlmodel import select
+
+from daemon.commands._shared import config_from, run_async
+from daemon.config import Config
+from daemon.notify.render import local_time
+from daemon.runtime import open_database
+from storage.models import Source
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    parser = sub.add_parser("sources", parents=[common], help="show each source's health")
+    parser.set_defaults(handler=run)
+
+
+async def health(config: Config) -> dict[str, Source]:
+    async with open_database(config) as db, db.session() as session:
+        return {s.name: s for s in await session.exec(select(Source))}
+
+
+def run(args: argparse.Namespace) -> int:
+    config = config_from(args)
+    stored = run_async(health(config))
+    tz = config.tz
+    header = f"{'source':<20} {'kind':<7} {'state':<9} {'last success':<17} {'fails':>5}  "
+    print(header + f"{'next run':<17} last error")
+    for spec in config.sources:
+        row = stored.get(spec.name)
+        if not spec.enabled:
+            state = "disabled"
+        elif row is None or row.last_run_at is None:
+            state = "new"
+        elif row.failures_in_row:
+            state = "failing"
+        else:
+            state = "ok"
+        success = local_time(row.last_success_at, tz) if row and row.last_success_at else "-"
+        next_run = local_time(row.next_run_at, tz) if row and row.next_run_at else "-"
+        fails = row.failures_in_row if row else 0
+        error = (row.last_error or "") if row and row.failures_in_row else ""
+        print(
+            f"{spec.name:<20} {spec.kind:<7} {state:<9} {success:<17} {fails:>5}  "
+            f"{next_run:<17} {error[:120]}"
+        )
+    return 0

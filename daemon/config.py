@@ -1,0 +1,306 @@
+"""``config.toml``: parsed with tomllib, validated with pydantic, errors with file:line and key.
+
+Every mistake a user can make in the file is reported as one line
+(``config.toml:14 sources[2].every: "30x" is not a duration``), never as a
+traceback, and never with a channel's secret URL in it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from daemon.errors import UserError
+from daemon.tomlpos import Path as KeyPath
+from daemon.tomlpos import format_path, key_lines, line_of
+from daemon.units import Duration, Size
+
+SourceKind = Literal["feed", "html", "epaper", "hanweb", "pdf", "text"]
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_NAME = re.compile(r"^[^\s/\\][^/\\]*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StorageConfig(_Strict):
+    url: str = "sqlite:///data/tingfeng.db"
+
+
+class FetchConfig(_Strict):
+    user_agent: str = (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+        "(KHTML, like Gecko) Chrome/124.0 Safari/537.36 tingfeng/0.1"
+    )
+    per_host_concurrency: int = Field(default=1, ge=1, le=16)
+    per_host_delay: Duration = 1.0
+    timeout: Duration = 20.0
+    connect_timeout: Duration = 10.0
+    max_bytes: Size = 10_000_000
+    max_redirects: int = Field(default=5, ge=0, le=20)
+
+
+class Selectors(_Strict):
+    """CSS selectors for a generic HTML list source."""
+
+    item: str = "a"
+    title: str | None = None
+    text: str | None = None
+    date: str | None = None
+
+
+class SourceConfig(_Strict):
+    name: str
+    kind: SourceKind
+    url: str
+    every: Duration | None = None
+    cron: str | None = None
+    jitter: Duration | None = None
+    enabled: bool = True
+    region: str = ""
+    encoding: str | None = None
+    selectors: Selectors = Selectors()
+    max_articles: int = Field(default=200, ge=1)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError(f'"{value}" is not a usable name (no slashes, not blank)')
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not re.match(r"^(https?://[^/\s]+|file://|/|\.{0,2}/?[\w.-])", value):
+            raise ValueError(f'"{value}" is not an http(s) URL or a path')
+        return value
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError as exc:
+            raise ValueError(f'"{value}" is not a cron expression ({exc})') from None
+        return value
+
+    @model_validator(mode="after")
+    def _schedule(self) -> SourceConfig:
+        if self.every is not None and self.cron is not None:
+            raise ValueError("give either every or cron, not both")
+        if self.every is not None and self.every < 10:
+            raise ValueError("every must be at least 10s (be polite to the site)")
+        return self
+
+    @property
+    def interval(self) -> float:
+        """Seconds between runs when scheduled by interval (default 30 minutes)."""
+        return self.every if self.every is not None else 1800.0
+
+
+class TopicConfig(_Strict):
+    name: str
+    query: str
+    mode: Literal["word", "substring"] = "word"
+    places: list[str] = []
+    sources: list[str] = []
+    min_hits: int = Field(default=1, ge=1)
+    channels: list[str] = []
+
+
+class ChannelConfig(_Strict):
+    name: str
+    url: SecretStr
+    mode: Literal["instant", "digest"] = "instant"
+    at: str = "08:00"
+
+    @field_validator("at")
+    @classmethod
+    def _at(cls, value: str) -> str:
+        if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", value):
+            raise ValueError(f'"{value}" is not a time of day (HH:MM)')
+        return value
+
+
+class DaemonConfig(_Strict):
+    timezone: str = "Asia/Shanghai"
+    max_attempts: int = Field(default=8, ge=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f'"{value}" is not a time zone (try "Asia/Shanghai")') from None
+        return value
+
+
+class Config(_Strict):
+    daemon: DaemonConfig = DaemonConfig()
+    storage: StorageConfig = StorageConfig()
+    fetch: FetchConfig = FetchConfig()
+    sources: list[SourceConfig] = []
+    topics: list[TopicConfig] = []
+    channels: list[ChannelConfig] = []
+    path: Path = Path("config.toml")
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.daemon.timezone)
+
+    def channel(self, name: str) -> ChannelConfig:
+        return next(c for c in self.channels if c.name == name)
+
+    def storage_url(self) -> str:
+        """The storage URL with a relative SQLite path resolved against the config's folder."""
+        url = self.storage.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/"):
+            rest = url[len(prefix) :]
+            if rest and rest != ":memory:":
+                return prefix + str((self.path.parent / rest).resolve())
+        return url
+
+
+def _substitute_env(value: Any, path: KeyPath, errors: list[tuple[KeyPath, str]]) -> Any:
+    """Replace ``${VAR}`` from the environment in every string, collecting missing ones."""
+    if isinstance(value, str):
+
+        def repl(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in os.environ:
+                errors.append((path, f"environment variable {name} is not set"))
+                return ""
+            return os.environ[name]
+
+        return _ENV_REF.sub(repl, value)
+    if isinstance(value, dict):
+        return {k: _substitute_env(v, (*path, k), errors) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute_env(v, (*path, i), errors) for i, v in enumerate(value)]
+    return value
+
+
+def _cross_check(raw: dict[str, Any]) -> list[tuple[KeyPath, str]]:
+    """Checks that span tables: unique names, topics naming known channels."""
+    errors: list[tuple[KeyPath, str]] = []
+    for table in ("sources", "topics", "channels"):
+        seen: dict[str, int] = {}
+        for i, item in enumerate(raw.get(table) or []):
+            name = item.get("name") if isinstance(item, dict) else None
+            if isinstance(name, str):
+                if name in seen:
+                    errors.append(
+                        (
+                            (table, i, "name"),
+                            f'duplicate name "{name}" (also {table}[{seen[name]}])',
+                        )
+                    )
+                seen.setdefault(name, i)
+    channel_names = {c.get("name") for c in raw.get("channels") or [] if isinstance(c, dict)}
+    for i, topic in enumerate(raw.get("topics") or []):
+        if not isinstance(topic, dict):
+            continue
+        for j, name in enumerate(topic.get("channels") or []):
+            if name not in channel_names:
+                errors.append((("topics", i, "channels", j), f'unknown channel "{name}"'))
+    return errors
+
+
+def _message(error: dict[str, Any]) -> str:
+    msg = str(error["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        msg = msg.removeprefix(prefix)
+    if error["type"] == "extra_forbidden":
+        return "unknown key"
+    if error["type"] == "missing":
+        return "required key is missing"
+    if error["type"] == "literal_error":
+        return msg.replace("Input should be", "must be")
+    return msg
+
+
+def _fail(file: Path, lines: dict[KeyPath, int], path: KeyPath, message: str) -> UserError:
+    line = line_of(lines, path)
+    where = f"{file}:{line}" if line else str(file)
+    key = format_path(path)
+    return UserError(f"{where} {key}: {message}" if key else f"{where}: {message}")
+
+
+def parse_config(text: str, file: Path) -> Config:
+    """Validate config text; raise UserError naming file, line and key of the first problem."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        found = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        reason = re.sub(r"\s*\(at line.*\)", "", str(exc))
+        where = f"{file}:{found.group(1)}" if found else str(file)
+        raise UserError(f"{where}: invalid TOML: {reason}") from None
+    lines = key_lines(text)
+    env_errors: list[tuple[KeyPath, str]] = []
+    raw = _substitute_env(raw, (), env_errors)
+    problems = env_errors + _cross_check(raw)
+    if problems:
+        raise _fail(file, lines, *problems[0])
+    try:
+        config = Config.model_validate({**raw, "path": file})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise _fail(file, lines, tuple(first["loc"]), _message(dict(first))) from None
+    _check_channels(config, file, lines)
+    _check_queries(config, file, lines)
+    return config
+
+
+def _check_channels(config: Config, file: Path, lines: dict[KeyPath, int]) -> None:
+    from daemon.notify.channels import check_apprise_url
+
+    for i, channel in enumerate(config.channels):
+        problem = check_apprise_url(channel.url.get_secret_value())
+        if problem:
+            raise _fail(file, lines, ("channels", i, "url"), f'channel "{channel.name}": {problem}')
+
+
+def _check_queries(config: Config, file: Path, lines: dict[KeyPath, int]) -> None:
+    from rules import QuerySyntaxError, parse_query
+
+    for i, topic in enumerate(config.topics):
+        try:
+            parse_query(topic.query)
+        except QuerySyntaxError as exc:
+            line = line_of(lines, ("topics", i, "query"))
+            where = f"{file}:{line}" if line else str(file)
+            raise UserError(exc.render(f"{where} topics[{i}].query")) from None
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate the config at ``path``."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"{file}: no such config file (create one, see README)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{file}: cannot read: {exc}") from None
+    return parse_config(text, file)

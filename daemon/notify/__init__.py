@@ -1,0 +1,1 @@
+"""Delivery: channels (Apprise), message rendering and the durable outbox."""

@@ -1,0 +1,113 @@
+"""The daemon: APScheduler jobs rebuilt from config at start-up, clean shutdown on signals.
+
+Misfire grace is minutes, not APScheduler's default second, so a busy loop delays a
+job instead of silently dropping it. On SIGINT/SIGTERM no new run starts and the
+running ones finish their transaction before the process exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from daemon.config import Config, SourceConfig
+from daemon.pipeline import Pipeline
+
+log = structlog.get_logger("tingfeng.scheduler")
+
+MISFIRE_GRACE = 600
+OUTBOX_INTERVAL = 30.0
+SHUTDOWN_GRACE = 60.0
+
+
+def source_trigger(source: SourceConfig, config: Config) -> BaseTrigger:
+    if source.cron:
+        return CronTrigger.from_crontab(source.cron, timezone=config.tz)
+    jitter = source.jitter if source.jitter is not None else min(60.0, source.interval * 0.1)
+    return IntervalTrigger(seconds=source.interval, jitter=int(jitter) or None, timezone=config.tz)
+
+
+class Daemon:
+    def __init__(self, config: Config, pipeline: Pipeline) -> None:
+        self.config = config
+        self.pipeline = pipeline
+        self.scheduler = AsyncIOScheduler(timezone=config.tz)
+        self.running: set[asyncio.Task[Any]] = set()
+        self.stopping = asyncio.Event()
+
+    def _tracked(
+        self, name: str, work: Callable[[], Awaitable[Any]]
+    ) -> Callable[[], Awaitable[None]]:
+        """Wrap a job so shutdown can wait for it and a failure is logged, not lost."""
+
+        async def job() -> None:
+            if self.stopping.is_set():
+                return
+            task = asyncio.current_task()
+            assert task is not None
+            self.running.add(task)
+            try:
+                await work()
+            except Exception:
+                log.exception("job failed", job=name)
+            finally:
+                self.running.discard(task)
+
+        return job
+
+    def _next_run(self, job_id: str) -> datetime | None:
+        job = self.scheduler.get_job(job_id)
+        return job.next_run_time.astimezone(UTC) if job and job.next_run_time else None
+
+    def build_jobs(self) -> None:
+        now = datetime.now(self.config.tz)
+        for source in self.config.sources:
+            if not source.enabled:
+                continue
+            job_id = f"source:{source.name}"
+
+            async def run(source: SourceConfig = source, job_id: str = job_id) -> None:
+                await self.pipeline.run_source(source, self._next_run(job_id))
+                await self.pipeline.deliver()
+
+            self.scheduler.add_job(
+                self._tracked(job_id, run),
+                source_trigger(source, self.config),
+                id=job_id,
+                name=job_id,
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=MISFIRE_GRACE,
+                next_run_time=now,
+            )
+        self.scheduler.add_job(
+            self._tracked("outbox", self.pipeline.deliver),
+            IntervalTrigger(seconds=OUTBOX_INTERVAL, timezone=self.config.tz),
+            id="outbox",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=MISFIRE_GRACE,
+        )
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.stopping.set)
+        self.build_jobs()
+        self.scheduler.start()
+        log.info("daemon started", sources=len(self.config.sources), topics=len(self.config.topics))
+        await self.stopping.wait()
+        log.info("stopping: waiting for running jobs", running=len(self.running))
+        self.scheduler.shutdown(wait=False)
+        if self.running:
+            await asyncio.wait(set(self.running), timeout=SHUTDOWN_GRACE)
+        log.info("daemon stopped")

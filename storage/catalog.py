@@ -1,0 +1,93 @@
+"""Sources, topics and channels mirrored from config into the database by name.
+
+Config is the truth for what exists; the database keeps what config cannot:
+health history and the ids that matches and deliveries point at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.db import Database
+from storage.models import Channel, HttpCache, Source, Topic
+from storage.types import utcnow
+
+
+async def sync_catalog(
+    session: AsyncSession,
+    sources: Iterable[tuple[str, str, str]],
+    topics: Iterable[tuple[str, str]],
+    channels: Iterable[tuple[str, str]],
+) -> dict[str, Source]:
+    """Upsert (name, kind, url) sources, (name, query) topics and (name, mode) channels."""
+    existing = {s.name: s for s in await session.exec(select(Source))}
+    for name, kind, url in sources:
+        row = existing.get(name)
+        if row is None:
+            row = existing[name] = Source(name=name, kind=kind, url=url)
+        row.kind, row.url = kind, url
+        session.add(row)
+    known_topics = {t.name: t for t in await session.exec(select(Topic))}
+    for name, query in topics:
+        topic = known_topics.get(name) or Topic(name=name, query=query)
+        topic.query = query
+        session.add(topic)
+    known_channels = {c.name: c for c in await session.exec(select(Channel))}
+    for name, mode in channels:
+        channel = known_channels.get(name) or Channel(name=name, mode=mode)
+        channel.mode = mode
+        session.add(channel)
+    await session.flush()
+    return existing
+
+
+async def record_success(
+    session: AsyncSession, source: Source, articles: int, next_run: datetime | None
+) -> None:
+    now = utcnow()
+    source.last_run_at = source.last_success_at = now
+    source.failures_in_row = 0
+    source.last_article_count = articles
+    source.next_run_at = next_run
+    session.add(source)
+
+
+async def record_failure(
+    session: AsyncSession, source: Source, error: str, next_run: datetime | None
+) -> None:
+    now = utcnow()
+    source.last_run_at = source.last_error_at = now
+    source.last_error = error[:2000]
+    source.failures_in_row += 1
+    source.next_run_at = next_run
+    session.add(source)
+
+
+class RunValidators:
+    """A source run's ETag/Last-Modified store: reads what is saved, buffers what is new.
+
+    New validators are written only with the run's articles (``save``), so a run that
+    fails after fetching cannot leave a 304 hiding articles that were never stored.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.fresh: dict[str, tuple[str | None, str | None]] = {}
+
+    async def get(self, url: str) -> tuple[str | None, str | None]:
+        async with self.db.session() as session:
+            row = await session.get(HttpCache, url)
+            return (row.etag, row.last_modified) if row else (None, None)
+
+    async def put(self, url: str, etag: str | None, last_modified: str | None) -> None:
+        self.fresh[url] = (etag, last_modified)
+
+    async def save(self, session: AsyncSession) -> None:
+        for url, (etag, last_modified) in self.fresh.items():
+            row = await session.get(HttpCache, url) or HttpCache(url=url)
+            row.etag, row.last_modified, row.checked_at = etag, last_modified, utcnow()
+            session.add(row)

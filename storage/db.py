@@ -1,0 +1,110 @@
+"""Engine, sessions and schema migrations for SQLite (embedded) and PostgreSQL (scale)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class StorageError(Exception):
+    """The database cannot be opened or migrated; the message is safe to show."""
+
+
+def async_url(url: str) -> str:
+    """Map the user's URL to an async driver: ``sqlite:///x.db`` → ``sqlite+aiosqlite``."""
+    if url.startswith("sqlite://"):
+        return "sqlite+aiosqlite://" + url[len("sqlite://") :]
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    return url
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # WAL lets readers (CLI) work while the daemon writes; busy_timeout rides out
+    # short lock contention instead of failing; SQLite ignores FKs unless asked.
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+class Database:
+    """One engine per process; sessions never expire objects on commit."""
+
+    def __init__(self, url: str) -> None:
+        self.url = async_url(url)
+        if self.url.startswith("sqlite+aiosqlite:///"):
+            path = self.url[len("sqlite+aiosqlite:///") :]
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.engine: AsyncEngine = create_async_engine(self.url, pool_pre_ping=True)
+        except (ArgumentError, ImportError) as exc:
+            raise StorageError(f"storage.url: cannot use {url.split('://')[0]!r}: {exc}") from None
+        if self.is_sqlite:
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        self._write_lock = asyncio.Lock()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessions() as session:
+            yield session
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[AsyncSession]:
+        """A session for a read-modify-write transaction.
+
+        SQLite allows one writer; two deferred transactions that both upgrade to
+        writing fail at once with "database is locked" instead of waiting, so this
+        process's writers take turns. PostgreSQL needs no such lock.
+        """
+        if not self.is_sqlite:
+            async with self.sessions() as session:
+                yield session
+            return
+        async with self._write_lock, self.sessions() as session:
+            yield session
+
+    async def migrate(self) -> None:
+        """Bring the schema to the newest revision (idempotent, safe at every start)."""
+        try:
+            async with self.engine.begin() as conn:
+                await conn.run_sync(_upgrade)
+        except OSError as exc:
+            raise StorageError(f"storage.url: cannot connect: {exc}") from None
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def alembic_config() -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def _upgrade(connection: Connection) -> None:
+    cfg = alembic_config()
+    cfg.attributes["connection"] = connection
+    command.upgrade(cfg, "head")

@@ -1,0 +1,126 @@
+"""The tables. UTC everywhere; people see local time only when the CLI renders it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime, utcnow
+
+
+def _utc() -> Any:
+    """An optional UTC timestamp column."""
+    return Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+
+class Source(SQLModel, table=True):
+    """A configured source and its health, kept across restarts."""
+
+    __tablename__ = "sources"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    kind: str
+    url: str
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_run_at: datetime | None = _utc()
+    last_success_at: datetime | None = _utc()
+    last_error: str | None = Field(default=None, sa_type=Text)
+    last_error_at: datetime | None = _utc()
+    failures_in_row: int = 0
+    last_article_count: int | None = None
+    next_run_at: datetime | None = _utc()
+
+
+class HttpCache(SQLModel, table=True):
+    """Validators for conditional GET, per URL (a source fetches many URLs)."""
+
+    __tablename__ = "http_cache"
+
+    url: str = Field(primary_key=True)
+    etag: str | None = None
+    last_modified: str | None = None
+    checked_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Article(SQLModel, table=True):
+    """One article as one source carried it; near-duplicates share ``cluster_id``."""
+
+    __tablename__ = "articles"
+    __table_args__ = (Index("ix_articles_fetched", "fetched_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="sources.id", index=True)
+    url: str = Field(sa_type=Text)
+    url_key: str = Field(unique=True, index=True)
+    title: str = Field(default="", sa_type=Text)
+    kicker: str = Field(default="", sa_type=Text)
+    subtitle: str = Field(default="", sa_type=Text)
+    author: str = Field(default="", sa_type=Text)
+    text: str = Field(default="", sa_type=Text)
+    place: str = ""
+    page: str = ""
+    kind: str = "article"
+    published_at: datetime | None = _utc()
+    fetched_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    content_hash: str = Field(index=True)
+    cluster_id: int | None = Field(default=None, index=True)
+    extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Topic(SQLModel, table=True):
+    __tablename__ = "topics"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    query: str = Field(sa_type=Text)
+
+
+class Channel(SQLModel, table=True):
+    """A delivery target; the secret URL lives only in config, never in the database."""
+
+    __tablename__ = "channels"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    mode: str = "instant"
+
+
+class Match(SQLModel, table=True):
+    """An article matched a topic; hits say why."""
+
+    __tablename__ = "matches"
+    __table_args__ = (UniqueConstraint("article_id", "topic_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="articles.id", index=True)
+    topic_id: int = Field(foreign_key="topics.id", index=True)
+    cluster_id: int = Field(index=True)
+    hits: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Delivery(SQLModel, table=True):
+    """The outbox: one row per (cluster, topic, channel), sent at most once by its key.
+
+    pending → claimed (lease) → sent, or failed (next_attempt_at) → dead after too
+    many attempts. Nothing leaves this table without a record of what happened.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)
+    match_id: int = Field(foreign_key="matches.id", index=True)
+    channel_id: int = Field(foreign_key="channels.id", index=True)
+    status: str = Field(default="pending")
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_type=Text)
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    claimed_until: datetime | None = _utc()
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: datetime | None = _utc()

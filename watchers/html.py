@@ -1,0 +1,98 @@
+"""Generic HTML list sources: a list page of links, then each new article page.
+
+Only links not already stored are fetched, so a steady-state cycle costs one
+(conditional) request per source.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin, urlsplit
+
+from watchers.base import ArticleDraft, WatchContext, WatchError
+from watchers.dates import parse_site_date
+from watchers.fetch import FetchError
+from watchers.htmltext import node_text, parse_html
+
+if TYPE_CHECKING:
+    from daemon.config import Selectors, SourceConfig
+
+_TEXT_FALLBACKS = ("#zoom", "#ozoom", "article", ".article", ".content", "#content", "body")
+_DATE_FALLBACKS = (".date", ".time", "time", ".pubtime", "span.date")
+
+
+def list_links(html: str, base_url: str, item_selector: str) -> list[tuple[str, str]]:
+    """(absolute URL, link text) for each article link on a list page, in page order."""
+    tree = parse_html(html)
+    seen: set[str] = set()
+    links = []
+    for node in tree.css(item_selector):
+        anchor = node if node.tag == "a" else node.css_first("a")
+        href = anchor.attributes.get("href") if anchor is not None else None
+        if not href or href.startswith(("javascript:", "#", "mailto:")):
+            continue
+        url = urljoin(base_url, href.strip())
+        if urlsplit(url).scheme not in ("http", "https") or url in seen:
+            continue
+        seen.add(url)
+        links.append((url, (anchor.text(strip=True) if anchor is not None else "")))
+    return links
+
+
+def extract_article(html: str, url: str, selectors: Selectors, link_text: str) -> ArticleDraft:
+    tree = parse_html(html)
+    title_node = tree.css_first(selectors.title) if selectors.title else tree.css_first("h1")
+    title = title_node.text(strip=True) if title_node is not None else ""
+    if not title:
+        meta = tree.css_first('meta[name="ArticleTitle"]')
+        title = (meta.attributes.get("content") or "") if meta is not None else ""
+    title = title or link_text
+    text = ""
+    for selector in (selectors.text,) if selectors.text else _TEXT_FALLBACKS:
+        text = node_text(tree.css_first(selector))
+        if text:
+            break
+    if text.startswith(title):
+        text = text[len(title) :].lstrip()
+    date_text = ""
+    for selector in (selectors.date,) if selectors.date else _DATE_FALLBACKS:
+        node = tree.css_first(selector)
+        if node is not None:
+            date_text = node.text()
+            break
+    published = parse_site_date(date_text) or parse_site_date(text[:200])
+    return ArticleDraft(url=url, title=title, text=text, published=published)
+
+
+class HtmlWatcher:
+    async def poll(self, source: SourceConfig, ctx: WatchContext) -> list[ArticleDraft]:
+        page = await ctx.fetcher.get(source.url, conditional=True)
+        if page.not_modified:
+            return []
+        html = page.text(source.encoding)
+        links = await ctx.run_cpu(list_links, html, page.url, source.selectors.item)
+        if not links:
+            raise WatchError(
+                f"{source.url}: no article links match selector {source.selectors.item!r}"
+            )
+        known = await ctx.known_urls(url for url, _ in links)
+        drafts = []
+        for url, link_text in links[: source.max_articles]:
+            if url in known:
+                continue
+            try:
+                result = await ctx.fetcher.get(url)
+            except FetchError as exc:
+                # One broken article must not cost the rest of the list.
+                drafts.append(ArticleDraft(url=url, title="", text="", extra={"error": str(exc)}))
+                continue
+            draft = await ctx.run_cpu(
+                extract_article,
+                result.text(source.encoding),
+                result.url,
+                source.selectors,
+                link_text,
+            )
+            draft.place = draft.place or source.region
+            drafts.append(draft)
+        return drafts

@@ -1,0 +1,16 @@
+"""Source kind → watcher."""
+
+from __future__ import annotations
+
+from watchers.base import Watcher
+from watchers.feed import FeedWatcher
+from watchers.html import HtmlWatcher
+
+WATCHERS: dict[str, Watcher] = {
+    "feed": FeedWatcher(),
+    "html": HtmlWatcher(),
+}
+
+
+def watcher_for(kind: str) -> Watcher | None:
+    return WATCHERS.get(kind)
