@@ -145,6 +145,7 @@ class ChannelConfig(_Strict):
 class DaemonConfig(_Strict):
     timezone: str = "Asia/Shanghai"
     max_attempts: int = Field(default=8, ge=1)
+    admin_channel: str | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -219,6 +220,9 @@ def _cross_check(raw: dict[str, Any]) -> list[tuple[KeyPath, str]]:
                     )
                 seen.setdefault(name, i)
     channel_names = {c.get("name") for c in raw.get("channels") or [] if isinstance(c, dict)}
+    admin = (raw.get("daemon") or {}).get("admin_channel")
+    if admin is not None and admin not in channel_names:
+        errors.append((("daemon", "admin_channel"), f'unknown channel "{admin}"'))
     for i, topic in enumerate(raw.get("topics") or []):
         if not isinstance(topic, dict):
             continue
