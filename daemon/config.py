@@ -91,6 +91,13 @@ class SourceConfig(_Strict):
             raise ValueError(f'"{value}" is not an http(s) URL or a path')
         return value
 
+    @field_validator("every")
+    @classmethod
+    def _every(cls, value: float | None) -> float | None:
+        if value is not None and value < 10:
+            raise ValueError("every must be at least 10s (be polite to the site)")
+        return value
+
     @field_validator("cron")
     @classmethod
     def _cron(cls, value: str | None) -> str | None:
@@ -108,8 +115,6 @@ class SourceConfig(_Strict):
     def _schedule(self) -> SourceConfig:
         if self.every is not None and self.cron is not None:
             raise ValueError("give either every or cron, not both")
-        if self.every is not None and self.every < 10:
-            raise ValueError("every must be at least 10s (be polite to the site)")
         return self
 
     @property

@@ -1,0 +1,127 @@
+"""Shared test fixtures: a local news site, an alert catcher and a CLI runner.
+
+Everything is served on 127.0.0.1 by aiohttp; nothing touches the internet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+async def run_cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> CliResult:
+    """Run ``python -m daemon ARGS`` without blocking the loop that serves the fixtures."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "daemon",
+        *args,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 180)
+    return CliResult(proc.returncode or 0, out.decode(), err.decode())
+
+
+@dataclass
+class Catcher:
+    """Records json:// alerts; ``fail_next`` makes the next N posts answer 500."""
+
+    server: TestServer
+    received: list[dict[str, Any]] = field(default_factory=list)
+    fail_next: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"json://127.0.0.1:{self.server.port}/alerts"
+
+
+@pytest.fixture
+async def catcher() -> Any:
+    state: dict[str, Any] = {}
+
+    async def receive(request: web.Request) -> web.Response:
+        c: Catcher = state["catcher"]
+        if c.fail_next > 0:
+            c.fail_next -= 1
+            return web.Response(status=500, text="boom")
+        c.received.append(await request.json())
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/alerts", receive)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    state["catcher"] = Catcher(server)
+    yield state["catcher"]
+    await server.close()
+
+
+class Site:
+    """A mutable local site: tests set ``pages[path] = (content_type, body)``."""
+
+    def __init__(self) -> None:
+        self.pages: dict[str, tuple[str, bytes]] = {}
+        self.hits: list[str] = []
+        self.server: TestServer | None = None
+
+    @property
+    def base(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.port}"
+
+    def add(self, path: str, body: str, content_type: str = "text/html; charset=utf-8") -> None:
+        self.pages[path] = (content_type, body.encode("utf-8"))
+
+
+@pytest.fixture
+async def site() -> Any:
+    s = Site()
+
+    async def serve(request: web.Request) -> web.Response:
+        s.hits.append(request.path)
+        if request.path not in s.pages:
+            raise web.HTTPNotFound()
+        content_type, body = s.pages[request.path]
+        return web.Response(
+            body=body.replace(b"{BASE}", s.base.encode()), headers={"Content-Type": content_type}
+        )
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", serve)
+    s.server = TestServer(app, host="127.0.0.1")
+    await s.server.start_server()
+    yield s
+    await s.server.close()
+
+
+@pytest.fixture
+def write_config(tmp_path: Path) -> Callable[[str], Path]:
+    def write(text: str) -> Path:
+        path = tmp_path / "config.toml"
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write

@@ -1,0 +1,153 @@
+"""Config mistakes become one line naming file, line and key — never a traceback or a secret."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from daemon.config import parse_config
+from daemon.errors import UserError
+
+GOOD = """\
+[storage]
+url = "sqlite:///data/t.db"
+
+[[sources]]
+name = "a"
+kind = "feed"
+url = "http://127.0.0.1/feed.xml"
+every = "30m"
+
+[[sources]]
+name = "b"
+kind = "html"
+url = "http://127.0.0.1/list.html"
+cron = "0 6-22 * * *"
+
+[[topics]]
+name = "燃气"
+query = "液化石油气 OR 液化气"
+channels = ["chat"]
+
+[[channels]]
+name = "chat"
+url = "json://127.0.0.1:9999/hook?token=SECRET123456"
+"""
+
+
+def error_for(text: str, name: str = "config.toml") -> str:
+    with pytest.raises(UserError) as info:
+        parse_config(text, Path(name))
+    message = str(info.value)
+    assert "\n" not in message.split("\n")[0]
+    return message
+
+
+def test_good_config_loads_with_units_and_defaults() -> None:
+    config = parse_config(GOOD, Path("config.toml"))
+    assert [s.name for s in config.sources] == ["a", "b"]
+    assert config.sources[0].every == 1800
+    assert config.fetch.per_host_delay == 1.0 and config.fetch.max_bytes == 10_000_000
+    assert config.daemon.timezone == "Asia/Shanghai"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            ('every = "30m"', 'every = "30x"'),
+            'config.toml:8 sources[0].every: "30x" is not a duration',
+        ),
+        (('kind = "html"', 'kind = "rss"'), "config.toml:12 sources[1].kind: must be"),
+        (
+            ('every = "30m"', 'every = "30m"\ncolour = "red"'),
+            "config.toml:9 sources[0].colour: unknown key",
+        ),
+        (('name = "b"', 'name = "a"'), 'config.toml:11 sources[1].name: duplicate name "a"'),
+        (
+            ('channels = ["chat"]', 'channels = ["nope"]'),
+            'config.toml:19 topics[0].channels[0]: unknown channel "nope"',
+        ),
+        (('cron = "0 6-22 * * *"', 'cron = "61 * * * *"'), "config.toml:14 sources[1].cron:"),
+        (
+            ('url = "http://127.0.0.1/feed.xml"\n', ""),
+            "config.toml:4 sources[0].url: required key is missing",
+        ),
+    ],
+)
+def test_mistakes_name_file_line_and_key(change: tuple[str, str], expected: str) -> None:
+    assert error_for(GOOD.replace(*change, 1)).startswith(expected)
+
+
+def test_malformed_toml_names_the_line() -> None:
+    assert error_for(GOOD.replace('name = "b"', 'name = "b'), "x.toml").startswith(
+        "x.toml:11: invalid TOML"
+    )
+
+
+def test_missing_environment_variable_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TF_TEST_HOOK", raising=False)
+    text = GOOD.replace(
+        'url = "json://127.0.0.1:9999/hook?token=SECRET123456"', 'url = "${TF_TEST_HOOK}"'
+    )
+    assert error_for(text) == (
+        "config.toml:23 channels[0].url: environment variable TF_TEST_HOOK is not set"
+    )
+    monkeypatch.setenv("TF_TEST_HOOK", "json://127.0.0.1:1/x")
+    assert (
+        parse_config(text, Path("c.toml")).channels[0].url.get_secret_value()
+        == "json://127.0.0.1:1/x"
+    )
+
+
+def test_invalid_apprise_url_names_channel_not_secret() -> None:
+    text = GOOD.replace(
+        "json://127.0.0.1:9999/hook?token=SECRET123456", "nosuchservice://SECRET123456@x"
+    )
+    message = error_for(text)
+    assert message.startswith('config.toml:23 channels[0].url: channel "chat"')
+    assert "SECRET123456" not in message
+
+
+def test_secret_never_in_repr() -> None:
+    config = parse_config(GOOD, Path("config.toml"))
+    assert "SECRET123456" not in repr(config) and "SECRET123456" not in str(config.channels)
+
+
+def test_check_config_cli_prints_one_line_without_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(GOOD.replace('every = "30m"', 'every = "5s"'), encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "daemon", "check-config", "--config", str(path)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert f"{path}:8 sources[0].every: every must be at least 10s" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_config_file_is_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "daemon", "once", "--config", str(tmp_path / "no.toml")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert "no such config file" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_check_config_accepts_the_shipped_example() -> None:
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "-m", "daemon", "check-config", "--config", str(root / "config.toml")],
+        capture_output=True,
+        text=True,
+        env={"PATH": "", "DINGTALK_URL": "json://127.0.0.1/x", "SMTP_USER": "u", "SMTP_PASS": "p"},
+        cwd=root,
+    )
+    assert result.returncode == 0, result.stderr
