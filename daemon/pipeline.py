@@ -7,9 +7,10 @@ source that fails records its error and costs the others nothing.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import ParamSpec, TypeVar
 
 import structlog
 
@@ -26,6 +27,8 @@ from watchers.fetch import Fetcher, FetchError
 from watchers.registry import watcher_for
 
 log = structlog.get_logger("tingfeng.pipeline")
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass(slots=True)
@@ -66,7 +69,7 @@ def topic_rules(config: Config) -> list[TopicRule]:
     ]
 
 
-async def run_cpu(func, *args, **kwargs):  # type: ignore[no-untyped-def]
+async def run_cpu(func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     """CPU-heavy work (parsing, jieba) off the event loop."""
     return await asyncio.to_thread(func, *args, **kwargs)
 
