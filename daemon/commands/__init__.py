@@ -3,4 +3,6 @@ and sets ``handler`` to a function ``(args) -> int``; ``common`` carries ``--con
 
 from types import ModuleType
 
-COMMANDS: list[ModuleType] = []
+from daemon.commands import segment
+
+COMMANDS: list[ModuleType] = [segment]
