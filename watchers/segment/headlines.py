@@ -68,9 +68,17 @@ class Overlap:
 
     def score(self, head: str, unit: int) -> float:
         """Share of the headline's (idf-weighted) words found in body ``unit``, 0..1."""
+        found, total = self._weights(head, unit)
+        return found / total if total else 0.0
+
+    def found(self, head: str, unit: int) -> float:
+        """Absolute (idf-weighted) amount of the headline's words found in body ``unit``."""
+        return self._weights(head, unit)[0]
+
+    def _weights(self, head: str, unit: int) -> tuple[float, float]:
         body = self.bodies[unit]
         if body is None or not head:
-            return 0.0
+            return 0.0, 0.0
         lo, hi = max(0, unit - _WINDOW), min(len(self.bodies), unit + _WINDOW + 1)
         near = [b for b in self.bodies[lo:hi] if b is not None]
         total = found = 0.0
@@ -82,12 +90,10 @@ class Overlap:
             total += weight
             if word in body:
                 found += weight
-        return found / total if total else 0.0
+        return found, total
 
 
-def page_order(
-    groups: Sequence[str], takes: Sequence[bool], overlap: Overlap
-) -> bool:
+def page_order(groups: Sequence[str], takes: Sequence[bool], overlap: Overlap) -> bool:
     """True when this page prints headlines after their bodies.
 
     ``groups[i]`` is the headline text between unit i-1 and unit i (``groups[0]``
@@ -164,8 +170,10 @@ def split_group(
 
     The title is the last line of the pair (kicker above title), or the line in the
     largest font when the PDF says so; a line opening with a dash is a subtitle.
-    With three or more lines the pair sharing most words with the body wins, ties
-    going to the pair next to the body.
+    With three or more lines the pair next to the body is kicker and title and the
+    rest are banners (word overlap cannot decide this: a section banner shares its
+    theme with the articles under it). A kicker names the body's place, unit or
+    theme, so a first line sharing no word with the body is a banner instead.
     """
     subtitle = ""
     rest: list[tuple[str, float | None]] = []
@@ -177,12 +185,12 @@ def split_group(
     if not rest:
         return "", subtitle, ""
     if len(rest) > 2:
-        pairs = [rest[k : k + 2] for k in range(len(rest) - 1)]
-        order = pairs if after else pairs[::-1]
-        rest = max(order, key=lambda p: overlap.score(p[0][0] + p[1][0], unit))
+        rest = rest[:2] if after else rest[-2:]
     if len(rest) == 1:
         return "", rest[0][0], subtitle
     (first, s1), (second, s2) = rest
     if s1 is not None and s2 is not None and s1 > s2 * 1.1:
         return "", first, subtitle or second
+    if not overlap.found(first, unit):
+        return "", second, subtitle
     return first, second, subtitle

@@ -14,6 +14,7 @@ import re
 from watchers.segment.cues import (
     CONTINUATION,
     CREDIT_LINE,
+    CREDIT_TAIL,
     DATELINE,
     OPEN_ENDERS,
     SENTENCE_PUNCT,
@@ -88,6 +89,8 @@ def _cut_mid_sentence(para: Para) -> bool:
     """A paragraph that stops where no sentence can stop was cut by a column break."""
     text = para.text.rstrip()
     if not text or ends_sentence(text) or CONTINUATION.search(text[-12:]):
+        return False
+    if CREDIT_TAIL.search(text):  # a caption closed by its credit is complete
         return False
     if text[-1] in OPEN_ENDERS:
         return True
