@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 _PRIOR = 0.6  # what the page-level order is worth against one headline's word overlap
 _UNASSIGNED = -0.3  # a headline-like group left without an article is likely a banner
 _WINDOW = 6  # idf is computed over this many articles either side (page-local)
+_ADMIN = frozenset("省市县区镇乡村")  # place-name suffixes a dateline often drops
 _lock = threading.Lock()
 _tokenizer: jieba.Tokenizer | None = None
 
@@ -71,9 +72,13 @@ class Overlap:
         found, total = self._weights(head, unit)
         return found / total if total else 0.0
 
-    def found(self, head: str, unit: int) -> float:
-        """Absolute (idf-weighted) amount of the headline's words found in body ``unit``."""
-        return self._weights(head, unit)[0]
+    def mentions(self, line: str, unit: int) -> bool:
+        """Whether body ``unit`` uses any word of ``line`` (``梁山县`` also as ``梁山``)."""
+        body = self.bodies[unit] or ""
+        for word in head_words(line):
+            if word in body or (len(word) >= 3 and word[-1] in _ADMIN and word[:-1] in body):
+                return True
+        return False
 
     def _weights(self, head: str, unit: int) -> tuple[float, float]:
         body = self.bodies[unit]
@@ -191,6 +196,6 @@ def split_group(
     (first, s1), (second, s2) = rest
     if s1 is not None and s2 is not None and s1 > s2 * 1.1:
         return "", first, subtitle or second
-    if not overlap.found(first, unit):
+    if not overlap.mentions(first, unit):
         return "", second, subtitle
     return first, second, subtitle
