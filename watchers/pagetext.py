@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlparse
 
 from rules.normalize import normalize
 from watchers.base import ArticleDraft, WatchContext, WatchError
-from watchers.segment import PageItem, SegmentError, segment_bytes
+from watchers.segment import MAX_BYTES, PageItem, SegmentError, segment_bytes
 
 if TYPE_CHECKING:
     from daemon.config import SourceConfig
@@ -70,6 +70,8 @@ def _read_local(url: str) -> bytes:
     parsed = urlparse(url)
     path = Path(unquote(parsed.path)) if parsed.scheme == "file" else Path(url)
     try:
+        if path.stat().st_size > MAX_BYTES:
+            raise WatchError(f"{path}: too large (over {MAX_BYTES // 1_000_000} MB)")
         return path.read_bytes()
     except OSError as exc:
         raise WatchError(f"{path}: {exc.strerror or exc}") from None
