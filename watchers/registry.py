@@ -5,10 +5,13 @@ from __future__ import annotations
 from watchers.base import Watcher
 from watchers.feed import FeedWatcher
 from watchers.html import HtmlWatcher
+from watchers.pagetext import PageTextWatcher
 
 WATCHERS: dict[str, Watcher] = {
     "feed": FeedWatcher(),
     "html": HtmlWatcher(),
+    "text": PageTextWatcher(),
+    "pdf": PageTextWatcher(),
 }
 
 

@@ -1,0 +1,1 @@
+"""Layout-aware extraction of page text from page formats (PDF)."""

@@ -1,0 +1,136 @@
+"""Undo the typesetting: hard line wraps and sentences cut by column breaks.
+
+Why these rules: a page's column width is visible in its line lengths, so a line
+that ends a sentence *and* stops short of the column width ended a paragraph; any
+other line break is a wrap. A blank line marks a text box or column break; a block
+that stops mid-sentence (open punctuation, or punctuated prose without a full stop)
+was cut there and continues in the next block unless that block opens something new.
+"""
+
+from __future__ import annotations
+
+import re
+
+from watchers.segment.cues import (
+    CONTINUATION,
+    CREDIT_LINE,
+    CREDIT_TAIL,
+    DATELINE,
+    OPEN_ENDERS,
+    SENTENCE_PUNCT,
+    ends_sentence,
+    is_banner,
+)
+from watchers.segment.model import Block, Para
+
+_INDENT = re.compile(r"^(?:\u3000|  )")
+_ASCII_WORD = re.compile(r"[A-Za-z]")
+
+
+def text_to_blocks(text: str) -> list[Block]:
+    """Split page text at blank lines; keep lines (stripped) but note indents."""
+    blocks: list[Block] = []
+    current: list[str] = []
+    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = raw.strip(" \t\u3000\ufeff\x0c")
+        if not line:
+            if current:
+                blocks.append(Block(current))
+                current = []
+            continue
+        # An indented line starts a paragraph: mark it with a leading tab for _split_block.
+        current.append("\t" + line if _INDENT.match(raw) and current else line)
+    if current:
+        blocks.append(Block(current))
+    return blocks
+
+
+def width(line: str) -> int:
+    """Display width: CJK characters and punctuation take two cells, ASCII one."""
+    return sum(2 if ord(ch) >= 0x2000 else 1 for ch in line)
+
+
+def join_lines(left: str, right: str) -> str:
+    """Join a wrapped line: no space in CJK text, one space between Latin words."""
+    if left and right and _ASCII_WORD.match(left[-1]) and _ASCII_WORD.match(right[0]):
+        return f"{left} {right}"
+    return left + right
+
+
+def _starts_item(line: str) -> bool:
+    return bool(DATELINE.match(line)) or bool(CREDIT_LINE.match(line))
+
+
+def _split_block(block: Block) -> list[Para]:
+    """Rejoin a block's wrapped lines into paragraphs."""
+    lines = block.lines
+    full = max(width(line.lstrip("\t")) for line in lines)
+    paras: list[Para] = []
+    text, count = "", 0
+    for i, raw in enumerate(lines):
+        line = raw.lstrip("\t")
+        new_para = bool(text) and (raw.startswith("\t") or _starts_item(line))
+        if new_para:
+            paras.append(Para(text, count, block.size))
+            text, count = "", 0
+        text, count = join_lines(text, line), count + 1
+        is_last = i == len(lines) - 1
+        if not is_last and ends_sentence(line) and width(line) < 0.85 * full:
+            paras.append(Para(text, count, block.size))
+            text, count = "", 0
+    if text:
+        paras.append(Para(text, count, block.size))
+    last = lines[-1].lstrip("\t")
+    paras[-1].full_last = len(lines) > 1 and width(last) >= 0.85 * full
+    return paras
+
+
+def _cut_mid_sentence(para: Para) -> bool:
+    """A paragraph that stops where no sentence can stop was cut by a column break."""
+    text = para.text.rstrip()
+    if not text or ends_sentence(text) or CONTINUATION.search(text[-12:]):
+        return False
+    if CREDIT_TAIL.search(text):  # a caption closed by its credit is complete
+        return False
+    if text[-1] in OPEN_ENDERS:
+        return True
+    if not SENTENCE_PUNCT.search(text):
+        return False
+    return len(text) >= 20 or para.full_last
+
+
+def _opens_something(para: Para) -> bool:
+    text = para.text
+    return bool(
+        DATELINE.match(text)
+        or CREDIT_LINE.match(text)
+        or CONTINUATION.match(text)
+        or is_banner(text)
+    )
+
+
+def _same_font(a: Para, b: Para) -> bool:
+    if a.size is None or b.size is None:
+        return True
+    return abs(a.size - b.size) <= 0.1 * max(a.size, b.size)
+
+
+def unwrap(blocks: list[Block]) -> list[Para]:
+    """Paragraphs of the page in order, wraps and column cuts undone."""
+    paras: list[Para] = []
+    for block in blocks:
+        parts = _split_block(block)
+        first = parts[0]
+        if (
+            paras
+            and _cut_mid_sentence(paras[-1])
+            and not _opens_something(first)
+            and _same_font(paras[-1], first)
+        ):
+            prev = paras[-1]
+            prev.text = join_lines(prev.text, first.text)
+            prev.nlines += first.nlines
+            prev.full_last = first.full_last
+            parts = parts[1:]
+        paras.extend(parts)
+    return paras
