@@ -184,7 +184,7 @@ class _DocMatch:
         if not ok:
             return None
         unique = sorted(set(hits), key=lambda h: (h.field != "title", h.start, h.end, h.term))
-        if len(unique) < rule.min_hits:
+        if rule.min_hits > 1 and len(unique) < rule.min_hits:  # 1: `*`/metadata need no hit
             return None
         labels = list(dict.fromkeys(t.label for t in sorted(terms, key=lambda t: t.column)))
         return TopicMatch(rule.name, tuple(unique), tuple(labels))

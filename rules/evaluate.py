@@ -7,6 +7,7 @@ the hits and terms that made it match, which is what alerts highlight.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
 
 from rules.model import Hit
@@ -27,8 +28,8 @@ def evaluate(node: Node, atom: AtomResolver) -> Result:
     alternative so that all satisfied terms get highlighted.
     """
     if isinstance(node, Term):
-        ok, hits = atom(node)
-        return (True, hits, [node]) if ok else _FALSE
+        ok, leaf_hits = atom(node)
+        return (True, leaf_hits, [node]) if ok else _FALSE
     if isinstance(node, Not):
         return (not evaluate(node.child, atom)[0], [], [])
     if isinstance(node, And):
@@ -43,14 +44,16 @@ def evaluate(node: Node, atom: AtomResolver) -> Result:
             terms += t
         return True, hits, terms
     if isinstance(node, Or):
-        hits, terms, any_ok = [], [], False
+        found: list[Hit] = []
+        satisfied: list[Term] = []
+        any_ok = False
         for child in node.children:
             ok, h, t = evaluate(child, atom)
             if ok:
                 any_ok = True
-                hits += h
-                terms += t
-        return (True, hits, terms) if any_ok else _FALSE
+                found += h
+                satisfied += t
+        return (True, found, satisfied) if any_ok else _FALSE
     return _near(node, atom)
 
 
@@ -64,12 +67,16 @@ def _near(node: Near, atom: AtomResolver) -> Result:
         return _FALSE
     keep_l: dict[Hit, None] = {}
     keep_r: dict[Hit, None] = {}
+    # sweep instead of all pairs: a 100,000-character article can hold 10,000 hits a side
+    rsorted = sorted(rhits, key=lambda h: (h.field, h.start))
+    rkeys = [(h.field, h.start) for h in rsorted]
+    longest = max(h.end - h.start for h in rsorted)
     for a in lhits:
-        for b in rhits:
-            if a.field != b.field or a == b:
-                continue
+        lo = bisect.bisect_left(rkeys, (a.field, a.start - node.distance - longest))
+        hi = bisect.bisect_right(rkeys, (a.field, a.end + node.distance))
+        for b in rsorted[lo:hi]:
             gap = max(a.start, b.start) - min(a.end, b.end)
-            if gap <= node.distance:
+            if gap <= node.distance and a != b:
                 keep_l[a] = None
                 keep_r[b] = None
     if not keep_l:

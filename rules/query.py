@@ -120,6 +120,7 @@ _BAR = "|｜"
 _QUOTES = {'"': '"', "“": "”", "＂": "＂"}
 _MINUS = "-－"
 _STOP = set(_OPEN + _CLOSE + _BAR + "".join(_QUOTES)) | {" ", "\t", "\n", "\r", "\u3000"}
+_OPENERS = _OPEN + "".join(_QUOTES)  # may follow "-" or "field:" directly
 _NEAR = re.compile(r"NEAR/(\d+)")
 _FIELD = re.compile(r"(title|text|source|place)[:：]", re.IGNORECASE)
 
@@ -155,7 +156,7 @@ def _tokenize(query: str) -> list[_Tok]:
     i, n = 0, len(query)
     while i < n:
         ch = query[i]
-        if ch in _STOP and ch not in _OPEN + _CLOSE + _BAR + "".join(_QUOTES):
+        if ch in " \t\n\r\u3000":
             i += 1
         elif ch in _OPEN:
             toks.append(_Tok("LP", ch, i + 1))
@@ -183,13 +184,13 @@ def _tokenize(query: str) -> list[_Tok]:
             toks.append(_Tok("TERM", "/", i + 1, term=_term("regex", query[i + 1 : j], i, query)))
             i = j + 1
         elif ch in _MINUS:
-            if i + 1 >= n or (query[i + 1] in _STOP and query[i + 1] not in _OPEN + "".join(_QUOTES)):
+            if i + 1 >= n or (query[i + 1] in _STOP and query[i + 1] not in _OPENERS):
                 raise _err(f'"{ch}" must be followed directly by a term to exclude', i, query)
             toks.append(_Tok("NOT", ch, i + 1))
             i += 1
         else:
             fm = _FIELD.match(query, i)
-            if fm and fm.end() < n and query[fm.end()] not in _STOP - set(_OPEN + "".join(_QUOTES)):
+            if fm and fm.end() < n and query[fm.end()] not in _STOP - set(_OPENERS):
                 toks.append(_Tok("FIELD", fm.group(1).lower(), i + 1))
                 i = fm.end()
                 continue
@@ -224,7 +225,7 @@ def _word(word: str, index: int, query: str) -> _Tok:
     lead, trail = word.startswith("*"), word.endswith("*")
     core = word[1 if lead else 0 : len(word) - 1 if trail else len(word)]
     if "*" in core:
-        at = index + 1 + core.index("*")
+        at = index + (1 if lead else 0) + core.index("*")
         raise _err('"*" is only allowed at the start or end of a term', at, query)
     kind: TermKind = (
         "substring" if lead and trail else "suffix" if lead else "prefix" if trail else "word"

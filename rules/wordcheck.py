@@ -162,7 +162,9 @@ class DocumentWords:
     def _window(self, start: int, end: int) -> tuple[int, int]:
         lo, hi = self._block_end(start, 0), self._block_end(end - 1, 1)
         if hi - lo > _MAX_BLOCK:
-            lo, hi = max(lo, start - _WINDOW), min(hi, end + _WINDOW)
+            # grid-aligned windows with margin, so hits close together share one cut
+            lo = max(lo, start // _WINDOW * _WINDOW - _WINDOW)
+            hi = min(hi, (end // _WINDOW + 1) * _WINDOW + _WINDOW)
         return lo, hi
 
     def boundary_ok(self, start: int, end: int, check_start: bool, check_end: bool) -> bool:
