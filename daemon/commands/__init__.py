@@ -3,4 +3,6 @@ and sets ``handler`` to a function ``(args) -> int``; ``common`` carries ``--con
 
 from types import ModuleType
 
-COMMANDS: list[ModuleType] = []
+from daemon.commands import match, rules_cmd
+
+COMMANDS: list[ModuleType] = [match, rules_cmd]
