@@ -25,11 +25,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import jieba  # noqa: E402
+import jieba
 
-from rules import Document, TopicRule, compile_rules, match_form, parse_query  # noqa: E402
-from rules.query import And, Near, Node, Not, Or, Term  # noqa: E402
-from rules.wordcheck import base_dictionary  # noqa: E402
+from rules import Document, TopicRule, compile_rules, match_form, parse_query
+from rules.query import And, Near, Node, Not, Or, Term
+from rules.wordcheck import base_dictionary
 
 _CJK = re.compile(r"^[\u4e00-\u9fff]+$")
 
@@ -65,7 +65,9 @@ def make_topics(words: list[str], rng: random.Random) -> list[TopicRule]:
     return topics
 
 
-def make_corpus(words: list[str], freqs: list[int], mb: float, rng: random.Random) -> list[Document]:
+def make_corpus(
+    words: list[str], freqs: list[int], mb: float, rng: random.Random
+) -> list[Document]:
     cum: list[int] = []
     total = 0
     for f in freqs:
@@ -124,7 +126,8 @@ def _brute(node: Node, fields: dict[str, str], default: tuple[str, ...]) -> tupl
         ok = all(r[0] for r in results) if isinstance(node, And) else any(r[0] for r in results)
         return ok, [s for r in results if r[0] for s in r[1]]
     assert isinstance(node, Near)
-    (lok, ls), (rok, rs) = _brute(node.left, fields, default), _brute(node.right, fields, default)
+    ls = _brute(node.left, fields, default)[1]
+    rs = _brute(node.right, fields, default)[1]
     hits = [
         (a, b) for a in ls for b in rs
         if a[0] == b[0] and a != b and max(a[1], b[1]) - min(a[2], b[2]) <= node.distance

@@ -8,7 +8,6 @@ on the clauses around hits that an evaluation actually needs verified.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -96,7 +95,7 @@ class Matcher:
         self.rules = tuple(rules)
 
         pattern_ids: dict[str, int] = {}
-        by_pattern: dict[int, set[int]] = defaultdict(set)
+        by_pattern: dict[int, set[int]] = {}
         word_terms: set[str] = set()
         for topic in topics:
             for term, negated in _positive_leaves(topic.query.root):
@@ -104,7 +103,7 @@ class Matcher:
                     continue
                 pid = pattern_ids.setdefault(term.text, len(pattern_ids))
                 if not negated:
-                    by_pattern[pid].add(topic.index)
+                    by_pattern.setdefault(pid, set()).add(topic.index)
                 if topic.rule.mode == "word" and term.kind != "substring":
                     word_terms.add(term.text)
         self._pattern_ids = pattern_ids
@@ -136,9 +135,8 @@ class _DocMatch:
         self.m = matcher
         self.doc = doc
         self.texts = {"title": match_form(doc.title), "text": match_form(doc.text)}
-        self.raw: dict[int, dict[str, list[tuple[int, int]]]] = defaultdict(
-            lambda: defaultdict(list)
-        )
+        # field -> pattern id -> end offsets of raw (unverified) automaton hits
+        self.raw: dict[str, dict[int, list[int]]] = {field: {} for field in _SEARCHED}
         self.words: dict[str, DocumentWords] = {}
         self.verified: dict[tuple[str, int, int, bool, bool], bool] = {}
         self.atoms: dict[tuple[Term, str, tuple[str, ...]], tuple[bool, list[Hit]]] = {}
@@ -147,17 +145,20 @@ class _DocMatch:
     def run(self) -> list[TopicMatch]:
         automaton = self.m._automaton
         if automaton is not None:
-            lengths = self.m._lengths
-            raw = self.raw
             for field in _SEARCHED:
                 text = self.texts[field]
                 if not text:
                     continue
+                ends = self.raw[field]
                 for end, pid in automaton.iter(text):
-                    raw[pid][field].append((end + 1 - lengths[pid], end + 1))
+                    got = ends.get(pid)
+                    if got is None:
+                        ends[pid] = [end + 1]
+                    else:
+                        got.append(end + 1)
         candidates: set[int] = set(self.m._always)
         topics_by_pattern = self.m._topics_by_pattern
-        for pid in self.raw:
+        for pid in {*self.raw["title"], *self.raw["text"]}:
             candidates.update(topics_by_pattern.get(pid, ()))
         out: list[TopicMatch] = []
         for index in sorted(candidates):
@@ -203,15 +204,13 @@ class _DocMatch:
                 hits += [Hit(s, e, label, field) for s, e in spans]
             return bool(hits), hits
         pid = self.m._pattern_ids[term.text]
-        raw = self.raw.get(pid)
-        if not raw:
-            return False, []
+        size = self.m._lengths[pid]
         check_start = mode == "word" and term.kind in ("word", "prefix")
         check_end = mode == "word" and term.kind in ("word", "suffix")
         for field in searched:
-            for s, e in raw.get(field, ()):
-                if self._verify(field, s, e, check_start, check_end):
-                    hits.append(Hit(s, e, label, field))
+            for e in self.raw[field].get(pid, ()):
+                if self._verify(field, e - size, e, check_start, check_end):
+                    hits.append(Hit(e - size, e, label, field))
         return bool(hits), hits
 
     def _verify(self, field: str, s: int, e: int, check_start: bool, check_end: bool) -> bool:

@@ -18,6 +18,7 @@ point at it with a caret.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -63,7 +64,7 @@ class Term:
     field: str | None
     column: int
 
-    @property
+    @functools.cached_property
     def label(self) -> str:
         """How the term is shown in hits and explanations (close to what the user typed)."""
         body = {

@@ -69,10 +69,6 @@ class WordChecker:
                     self._overlay[prefix] = 0
         self._fine_cache: dict[str, frozenset[tuple[int, int]]] = {}
 
-    def _lookup(self, word: str) -> int | None:
-        f = self._overlay.get(word)
-        return self._freq.get(word) if f is None else f
-
     def _suggest_freq(self, term: str) -> int:
         """The frequency ``jieba.add_word`` would give: just enough to keep the term whole."""
         total = math.exp(self._logtotal)
@@ -88,19 +84,25 @@ class WordChecker:
         edge covering all of ``s`` to get its finer reading.
         """
         n = len(s)
-        lookup = self._lookup
+        oget, bget = self._overlay.get, self._freq.get
         logtotal = self._logtotal
         log = math.log
         score = [0.0] * (n + 1)
         nxt = [n] * (n + 1)
         for i in range(n - 1, -1, -1):
-            best, best_j = log(lookup(s[i]) or 1) - logtotal + score[i + 1], i + 1
+            ch = s[i]
+            f = oget(ch)
+            if f is None:
+                f = bget(ch)
+            best, best_j = log(f or 1) - logtotal + score[i + 1], i + 1
             j = i + 2
             while j <= n:
                 frag = s[i:j]
-                f = lookup(frag)
+                f = oget(frag)
                 if f is None:
-                    break
+                    f = bget(frag)
+                    if f is None:
+                        break
                 if f and not (forbid_whole and i == 0 and j == n):
                     cand = log(f) - logtotal + score[j]
                     if cand >= best:
@@ -130,15 +132,15 @@ class WordChecker:
             self._fine_cache[word] = result
         return result
 
-    def segment(self, text: str, lo: int, hi: int) -> tuple[set[int], set[tuple[int, int]]]:
-        """Coarse boundaries and fine sub-word spans for ``text[lo:hi]`` (absolute offsets)."""
-        cuts = self._cut(text[lo:hi])
-        bounds = {lo + c for c in cuts}
-        fine: set[tuple[int, int]] = set()
-        for a, b in _pairs(cuts):
-            if b - a >= 3:
-                fine.update((lo + a + x, lo + a + y) for x, y in self._fine(text[lo + a : lo + b]))
-        return bounds, fine
+    def segment(self, text: str, lo: int, hi: int) -> list[int]:
+        """Coarse boundary positions for ``text[lo:hi]`` (absolute offsets, ascending)."""
+        return [lo + c for c in self._cut(text[lo:hi])]
+
+    def sub_words(self, text: str, a: int, b: int) -> frozenset[tuple[int, int]]:
+        """Absolute spans of dictionary sub-words of the coarse word ``text[a:b]``."""
+        if b - a < 3:
+            return frozenset()
+        return frozenset((a + x, a + y) for x, y in self._fine(text[a:b]))
 
 
 class DocumentWords:
@@ -148,7 +150,7 @@ class DocumentWords:
         self.checker = checker
         self.text = text
         self._blocks: list[tuple[int, int]] | None = None
-        self._windows: dict[tuple[int, int], tuple[set[int], set[tuple[int, int]]]] = {}
+        self._windows: dict[tuple[int, int], list[int]] = {}
 
     def _block_end(self, pos: int, side: int) -> int:
         """Start (side 0) or end (side 1) of the jieba block holding ``pos``, else ``pos``."""
@@ -186,12 +188,20 @@ class DocumentWords:
         if not (cjk_start or cjk_end):
             return True
         key = self._window(start, end)
-        seg = self._windows.get(key)
-        if seg is None:
-            seg = self._windows[key] = self.checker.segment(text, *key)
-        bounds, fine = seg
-        if (not cjk_start or start in bounds) and (not cjk_end or end in bounds):
+        cuts = self._windows.get(key)
+        if cuts is None:
+            cuts = self._windows[key] = self.checker.segment(text, *key)
+        pos = bisect.bisect_left(cuts, start)
+        on_start = pos < len(cuts) and cuts[pos] == start
+        endpos = bisect.bisect_left(cuts, end, pos)
+        on_end = endpos < len(cuts) and cuts[endpos] == end
+        if (not cjk_start or on_start) and (not cjk_end or on_end):
             return True
+        # a dictionary sub-word of the coarse segment covering it (石油气 in 液化石油气)
+        k = bisect.bisect_right(cuts, start) - 1
+        if k < 0 or k + 1 >= len(cuts) or end > cuts[k + 1]:
+            return False
+        fine = self.checker.sub_words(text, cuts[k], cuts[k + 1])
         if check_start and check_end:
             return (start, end) in fine
         if check_start:
