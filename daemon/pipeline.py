@@ -42,17 +42,9 @@ class SourceReport:
 
 
 def combined_hits(title: str, hits: Iterable[Hit]) -> list[list[object]]:
-    """Field spans → spans into ``normalize(title) + "\\n" + normalize(text)``."""
+    """Hit spans as stored and shown: ``[start, end, term]`` into ``combined_text``."""
     title_len = len(normalize(title))
-    offset = title_len + 1 if title_len else 0
-    return [
-        [
-            h.start + (offset if h.field == "text" else 0),
-            h.end + (offset if h.field == "text" else 0),
-            h.term,
-        ]
-        for h in hits
-    ]
+    return [[*h.combined_span(title_len), h.term] for h in hits]
 
 
 def topic_rules(config: Config) -> list[TopicRule]:

@@ -8,6 +8,7 @@ whitespace runs folded to a single space.
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 
@@ -35,3 +36,44 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold()
     text = _CJK_GAP.sub("", text)
     return _SPACE_RUN.sub(" ", text).strip()
+
+
+def _load_trad_to_simp() -> dict[int, int]:
+    """One-to-one traditional→simplified character table from OpenCC's data.
+
+    Only single-character entries are used, taking OpenCC's preferred (first)
+    candidate, so folding never changes the length of a string: hit spans found
+    in the folded text are valid spans in ``normalize(text)`` too.
+    """
+    import opencc  # local import: the data file ships inside the package
+
+    path = os.path.join(os.path.dirname(opencc.__file__), "dictionary", "TSCharacters.txt")
+    table: dict[int, int] = {}
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            trad, _, simp = line.rstrip("\n").partition("\t")
+            first = simp.split(" ")[0] if simp else ""
+            if len(trad) == 1 and len(first) == 1 and trad != first:
+                table[ord(trad)] = ord(first)
+    return table
+
+
+_TRAD_TO_SIMP: dict[int, int] | None = None
+
+
+def fold(text: str) -> str:
+    """Map traditional characters to simplified ones, character by character.
+
+    Used on both rule terms and normalised article text so ``液化石油氣`` matches
+    ``液化石油气``; kept out of :func:`normalize` so the dedup hash contract stays
+    as design.md describes. Length-preserving by construction.
+    """
+    global _TRAD_TO_SIMP
+    if _TRAD_TO_SIMP is None:
+        _TRAD_TO_SIMP = _load_trad_to_simp()  # idempotent; a race only builds it twice
+    return text.translate(_TRAD_TO_SIMP)
+
+
+def match_form(text: str) -> str:
+    """The form the matcher searches: ``fold(normalize(text))`` (same length as normalize)."""
+    return fold(normalize(text))

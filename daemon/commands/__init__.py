@@ -3,6 +3,26 @@ and sets ``handler`` to a function ``(args) -> int``; ``common`` carries ``--con
 
 from types import ModuleType
 
-from daemon.commands import check_config, demo, export, once, run, segment, sources
+from daemon.commands import (
+    check_config,
+    demo,
+    export,
+    match,
+    once,
+    rules_cmd,
+    run,
+    segment,
+    sources,
+)
 
-COMMANDS: list[ModuleType] = [run, once, demo, check_config, export, sources, segment]
+COMMANDS: list[ModuleType] = [
+    run,
+    once,
+    demo,
+    check_config,
+    export,
+    sources,
+    segment,
+    match,
+    rules_cmd,
+]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from rules.normalize import normalize
+from rules import combined_text, normalize
 
 SNIPPET_RADIUS = 60
 
@@ -35,7 +35,7 @@ def snippet(alert: Alert, mark: tuple[str, str] = ("【", "】")) -> str:
     is cut from that same string so the spans line up.
     """
     title = normalize(alert.title)
-    combined = f"{title}\n{normalize(alert.text)}" if title else normalize(alert.text)
+    combined = combined_text(alert.title, alert.text)
     spans = sorted((int(h[0]), int(h[1])) for h in alert.hits if len(h) >= 2)  # type: ignore[call-overload]
     text_spans = [s for s in spans if s[0] > len(title)] or spans
     if not text_spans:

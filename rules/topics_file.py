@@ -1,0 +1,80 @@
+"""Load ``[[topics]]`` tables (config.toml shape) from a TOML file into TopicRules.
+
+Used by the ``match`` and ``rules`` commands; errors name the file and the key so a
+user can fix the right line without reading a traceback.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from rules.compile import Matcher, RuleError, compile_rules
+from rules.model import TopicRule
+
+_LIST_KEYS = ("places", "sources", "fields")
+_KNOWN = {"name", "query", "mode", "min_hits", "channels", *_LIST_KEYS}
+
+
+class TopicsFileError(ValueError):
+    """A rules file that cannot be read, parsed or compiled (message names file and key)."""
+
+
+def topics_from_tables(tables: Any, where: str) -> list[TopicRule]:
+    """Build TopicRules from parsed ``topics`` tables; ``where`` prefixes error messages."""
+    if not isinstance(tables, list) or not tables:
+        raise TopicsFileError(f"{where}: no [[topics]] tables")
+    rules: list[TopicRule] = []
+    for i, table in enumerate(tables):
+        key = f"{where}: topics[{i}]"
+        if not isinstance(table, dict):
+            raise TopicsFileError(f"{key}: must be a table")
+        unknown = sorted(set(table) - _KNOWN)
+        if unknown:
+            raise TopicsFileError(f"{key}.{unknown[0]}: unknown key")
+        for name in ("name", "query"):
+            if not isinstance(table.get(name), str) or not table[name].strip():
+                raise TopicsFileError(f"{key}.{name}: required, a non-empty string")
+        lists: dict[str, tuple[str, ...]] = {}
+        for name in _LIST_KEYS:
+            value = table.get(name, [])
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise TopicsFileError(f"{key}.{name}: must be a list of strings")
+            lists[name] = tuple(value)
+        min_hits = table.get("min_hits", 1)
+        if not isinstance(min_hits, int) or isinstance(min_hits, bool):
+            raise TopicsFileError(f"{key}.min_hits: must be an integer")
+        rules.append(
+            TopicRule(
+                name=table["name"],
+                query=table["query"],
+                mode=table.get("mode", "word"),
+                places=lists["places"],
+                sources=lists["sources"],
+                min_hits=min_hits,
+                fields=lists["fields"] or ("title", "text"),
+            )
+        )
+    return rules
+
+
+def load_topics(path: str | Path) -> list[TopicRule]:
+    """Read and validate the ``[[topics]]`` of a TOML file (queries are checked on compile)."""
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as exc:
+        raise TopicsFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise TopicsFileError(f"{path}: not valid TOML: {exc}") from None
+    return topics_from_tables(data.get("topics"), str(path))
+
+
+def load_matcher(path: str | Path) -> Matcher:
+    """:func:`load_topics` then compile; query errors come back with file, key and caret."""
+    rules = load_topics(path)
+    try:
+        return compile_rules(rules)
+    except RuleError as exc:
+        raise TopicsFileError(f"{path}: {exc}") from None

@@ -1,0 +1,213 @@
+"""Chinese word-boundary check: is an automaton hit a word, or just a substring?
+
+Plain substring matching finds ``化石`` inside ``液化石油气`` and ``和服`` inside
+``提供和服务``. A hit counts in word mode when jieba's dictionary segmentation
+(with every rule term added to the dictionary, as ``jieba.add_word`` would) puts a
+boundary at both ends of it, or when the hit is a dictionary sub-word of the
+segment covering it (``石油气`` in ``液化石油气``), found by re-segmenting that
+segment without its whole-word reading (recursively, like a finer search mode).
+
+Only the clause around a hit is segmented, never the whole article. The jieba
+dictionary is loaded once and treated as read-only; each compiled matcher keeps
+its own small overlay of rule terms, so matchers never fight over global state.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import math
+import re
+import threading
+from collections.abc import Mapping
+
+import jieba
+
+# jieba's own block pattern (re_han_default): segmentation happens inside these runs,
+# everything else (punctuation, spaces) is a boundary anyway.
+_BLOCK = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]+")
+_LATIN = re.compile(r"[^\W_]", re.ASCII)  # an ASCII letter or digit
+_MAX_BLOCK = 256
+"""Longer unpunctuated runs (a 100,000-character article) are cut in windows around hits."""
+_WINDOW = 48
+
+_base_lock = threading.Lock()
+_base: tuple[Mapping[str, int], int] | None = None
+
+
+def base_dictionary() -> tuple[Mapping[str, int], int]:
+    """jieba's prefix dictionary and total frequency, loaded once per process (thread-safe)."""
+    global _base
+    with _base_lock:
+        if _base is None:
+            jieba.setLogLevel(30)  # loading chatter would pollute CLI stderr
+            tok = jieba.Tokenizer()
+            tok.initialize()
+            _base = (tok.FREQ, tok.total)
+        return _base
+
+
+def is_latin(ch: str) -> bool:
+    """ASCII letters and digits: word edges for them are checked by neighbour, not jieba."""
+    return bool(_LATIN.match(ch))
+
+
+class WordChecker:
+    """Decides word-mode hits for one compiled matcher (its own term overlay)."""
+
+    def __init__(self, terms: set[str]) -> None:
+        self._freq, total = base_dictionary()
+        self._logtotal = math.log(total)
+        self._overlay: dict[str, int] = {}
+        for term in sorted(terms):
+            if not term or all(is_latin(c) for c in term):
+                continue
+            self._overlay[term] = self._suggest_freq(term)
+            for k in range(1, len(term)):
+                prefix = term[:k]
+                if prefix not in self._overlay and prefix not in self._freq:
+                    self._overlay[prefix] = 0
+        self._fine_cache: dict[str, frozenset[tuple[int, int]]] = {}
+
+    def _suggest_freq(self, term: str) -> int:
+        """The frequency ``jieba.add_word`` would give: just enough to keep the term whole."""
+        total = math.exp(self._logtotal)
+        p = 1.0
+        for a, b in _pairs(self._cut(term)):
+            p *= (self._freq.get(term[a:b]) or 1) / total
+        return max(int(p * total) + 1, self._freq.get(term) or 1)
+
+    def _cut(self, s: str, forbid_whole: bool = False) -> list[int]:
+        """Boundary positions of jieba's max-probability route through ``s`` (no HMM).
+
+        Same DAG and scoring as ``jieba.Tokenizer.calc``; ``forbid_whole`` drops the
+        edge covering all of ``s`` to get its finer reading.
+        """
+        n = len(s)
+        oget, bget = self._overlay.get, self._freq.get
+        logtotal = self._logtotal
+        log = math.log
+        score = [0.0] * (n + 1)
+        nxt = [n] * (n + 1)
+        for i in range(n - 1, -1, -1):
+            ch = s[i]
+            f = oget(ch)
+            if f is None:
+                f = bget(ch)
+            best, best_j = log(f or 1) - logtotal + score[i + 1], i + 1
+            j = i + 2
+            while j <= n:
+                frag = s[i:j]
+                f = oget(frag)
+                if f is None:
+                    f = bget(frag)
+                    if f is None:
+                        break
+                if f and not (forbid_whole and i == 0 and j == n):
+                    cand = log(f) - logtotal + score[j]
+                    if cand >= best:
+                        best, best_j = cand, j
+                j += 1
+            score[i], nxt[i] = best, best_j
+        cuts = [0]
+        i = 0
+        while i < n:
+            i = nxt[i]
+            cuts.append(i)
+        return cuts
+
+    def _fine(self, word: str) -> frozenset[tuple[int, int]]:
+        """Spans of dictionary sub-words of ``word`` (recursive finer readings)."""
+        cached = self._fine_cache.get(word)
+        if cached is not None:
+            return cached
+        spans: set[tuple[int, int]] = set()
+        if len(word) >= 3:
+            for a, b in _pairs(self._cut(word, forbid_whole=True)):
+                if b - a >= 2:
+                    spans.add((a, b))
+                    spans.update((a + x, a + y) for x, y in self._fine(word[a:b]))
+        result = frozenset(spans)
+        if len(self._fine_cache) < 100_000:
+            self._fine_cache[word] = result
+        return result
+
+    def segment(self, text: str, lo: int, hi: int) -> list[int]:
+        """Coarse boundary positions for ``text[lo:hi]`` (absolute offsets, ascending)."""
+        return [lo + c for c in self._cut(text[lo:hi])]
+
+    def sub_words(self, text: str, a: int, b: int) -> frozenset[tuple[int, int]]:
+        """Absolute spans of dictionary sub-words of the coarse word ``text[a:b]``."""
+        if b - a < 3:
+            return frozenset()
+        return frozenset((a + x, a + y) for x, y in self._fine(text[a:b]))
+
+
+class DocumentWords:
+    """Per-field, per-document cache of segmentations so each clause is cut once."""
+
+    def __init__(self, checker: WordChecker, text: str) -> None:
+        self.checker = checker
+        self.text = text
+        self._blocks: list[tuple[int, int]] | None = None
+        self._windows: dict[tuple[int, int], list[int]] = {}
+
+    def _block_end(self, pos: int, side: int) -> int:
+        """Start (side 0) or end (side 1) of the jieba block holding ``pos``, else ``pos``."""
+        if self._blocks is None:
+            self._blocks = [m.span() for m in _BLOCK.finditer(self.text)]
+        i = bisect.bisect_right(self._blocks, (pos, len(self.text) + 1)) - 1
+        if i >= 0 and self._blocks[i][0] <= pos < self._blocks[i][1]:
+            return self._blocks[i][side]
+        return pos + side
+
+    def _window(self, start: int, end: int) -> tuple[int, int]:
+        lo, hi = self._block_end(start, 0), self._block_end(end - 1, 1)
+        if hi - lo > _MAX_BLOCK:
+            # grid-aligned windows with margin, so hits close together share one cut
+            lo = max(lo, start // _WINDOW * _WINDOW - _WINDOW)
+            hi = min(hi, (end // _WINDOW + 1) * _WINDOW + _WINDOW)
+        return lo, hi
+
+    def boundary_ok(self, start: int, end: int, check_start: bool, check_end: bool) -> bool:
+        """True when the requested ends of ``text[start:end]`` fall on word boundaries.
+
+        ASCII letters/digits at an end are checked against their neighbour (``covid``
+        is not in ``covidx``); CJK ends need a jieba boundary, or the whole hit must be
+        a dictionary sub-word of the segment covering it.
+        """
+        text = self.text
+        latin_start = check_start and is_latin(text[start])
+        latin_end = check_end and is_latin(text[end - 1])
+        if latin_start and start > 0 and is_latin(text[start - 1]):
+            return False
+        if latin_end and end < len(text) and is_latin(text[end]):
+            return False
+        cjk_start = check_start and not latin_start
+        cjk_end = check_end and not latin_end
+        if not (cjk_start or cjk_end):
+            return True
+        key = self._window(start, end)
+        cuts = self._windows.get(key)
+        if cuts is None:
+            cuts = self._windows[key] = self.checker.segment(text, *key)
+        pos = bisect.bisect_left(cuts, start)
+        on_start = pos < len(cuts) and cuts[pos] == start
+        endpos = bisect.bisect_left(cuts, end, pos)
+        on_end = endpos < len(cuts) and cuts[endpos] == end
+        if (not cjk_start or on_start) and (not cjk_end or on_end):
+            return True
+        # a dictionary sub-word of the coarse segment covering it (石油气 in 液化石油气)
+        k = bisect.bisect_right(cuts, start) - 1
+        if k < 0 or k + 1 >= len(cuts) or end > cuts[k + 1]:
+            return False
+        fine = self.checker.sub_words(text, cuts[k], cuts[k + 1])
+        if check_start and check_end:
+            return (start, end) in fine
+        if check_start:
+            return any(a == start for a, _ in fine)
+        return any(b == end for _, b in fine)
+
+
+def _pairs(cuts: list[int]) -> list[tuple[int, int]]:
+    return list(itertools.pairwise(cuts))

@@ -1,0 +1,76 @@
+"""Engine properties: linear-time regexes, big and odd input, no event-loop stalls."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import re2
+
+from rules import Document, TopicRule, compile_rules
+from rules.regexes import compile_regex
+
+
+def test_user_regexes_use_the_linear_time_engine() -> None:
+    assert isinstance(compile_regex("(a+)+$"), type(re2.compile("x")))
+    matcher = compile_rules([TopicRule("evil", "/(a+)+$/ OR /(x|x)*y/")])
+    doc = Document("d", "", "a" * 100_000 + "!" + "x" * 50_000)
+    assert matcher.match(doc) == []
+
+
+def test_regex_spans_are_character_offsets() -> None:
+    [m] = compile_rules([TopicRule("r", "/石油./")]).match(Document("d", "", "液化石油气"))
+    assert [(h.start, h.end) for h in m.hits] == [(2, 5)]
+
+
+def test_hundred_thousand_character_article_without_punctuation() -> None:
+    text = ("液化石油气安全检查" * 12_000)[:100_000]
+    rules = [TopicRule("gas", "液化石油气 NEAR/5 检查"), TopicRule("fossil", "化石")]
+    [m] = compile_rules(rules).match(Document("d", "", text))
+    assert m.topic == "gas"
+    assert len(m.hits) > 10_000
+
+
+def test_unexpected_scripts_and_control_characters() -> None:
+    text = "\x00\x07\ud7ff\U0001f600ข่าวภาษาไทย한국어 뉴스 疫苗"
+    [m] = compile_rules([TopicRule("v", "疫苗"), TopicRule("k", "뉴스")]).match(
+        Document("d", "", text)
+    )[:1]
+    assert m.topic == "v"
+
+
+def test_empty_document_and_no_topics() -> None:
+    assert compile_rules([]).match(Document("d", "", "疫苗")) == []
+    assert compile_rules([TopicRule("v", "疫苗")]).match(Document("d", "", "")) == []
+
+
+def test_recompiling_does_not_leak_terms_between_matchers() -> None:
+    text = "液化石油气"
+    with_term = compile_rules([TopicRule("a", "液化石油气"), TopicRule("f", "化石")])
+    alone = compile_rules([TopicRule("f", "化石"), TopicRule("s", "石油")])
+    assert [m.topic for m in with_term.match(Document("d", "", text))] == ["a"]
+    assert [m.topic for m in alone.match(Document("d", "", text))] == ["s"]
+
+
+async def test_matching_in_a_thread_never_stalls_the_event_loop() -> None:
+    queries = ["疫苗", "液化气 检查", "石油 -招聘"] * 30
+    rules = [TopicRule(f"t{i}", q) for i, q in enumerate(queries)]
+    matcher = compile_rules(rules)
+    body = "新冠疫苗接种，液化气安全检查，石油价格。" * 3000
+    docs = [Document(str(i), "标题", body) for i in range(4)]
+    lags: list[float] = []
+    done = asyncio.Event()
+
+    async def ticker() -> None:
+        while not done.is_set():
+            before = time.perf_counter()
+            await asyncio.sleep(0.01)
+            lags.append(time.perf_counter() - before - 0.01)
+
+    task = asyncio.create_task(ticker())
+    results = await asyncio.to_thread(matcher.match_many, docs)
+    done.set()
+    await task
+    assert all(len(r) == 90 for r in results)
+    assert len(lags) > 5
+    assert max(lags) < 0.1, max(lags)
