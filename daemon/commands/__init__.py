@@ -3,6 +3,6 @@ and sets ``handler`` to a function ``(args) -> int``; ``common`` carries ``--con
 
 from types import ModuleType
 
-from daemon.commands import check_config, demo, export, once, run, sources
+from daemon.commands import check_config, demo, digest, export, once, outbox, run, sources
 
-COMMANDS: list[ModuleType] = [run, once, demo, check_config, export, sources]
+COMMANDS: list[ModuleType] = [run, once, demo, check_config, export, sources, outbox, digest]
