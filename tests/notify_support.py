@@ -29,16 +29,20 @@ LPG_TEXT = (
 def make_config(
     tmp_path: Path, channels: str, daemon: str = "", topics: str | None = None
 ) -> Config:
-    """A config with one SQLite file in tmp_path; ``channels`` holds [[channels]] tables."""
+    """A config with one SQLite file in tmp_path; ``channels`` holds [[channels]] tables.
+
+    The text is also written to ``tmp_path/config.toml`` for tests that run the CLI.
+    """
     topics = topics or (
         '[[topics]]\nname = "燃气安全"\nquery = "液化石油气 OR 液化气"\nchannels = CHANNELS\n'
     )
     names = [line.split('"')[1] for line in channels.splitlines() if line.startswith("name =")]
     text = (
-        f'[daemon]\nretry_base = "0s"\nlease = "1s"\n{daemon}\n'
+        f'[daemon]\nretry_base = "0s"\n{daemon}\n'
         f'[storage]\nurl = "sqlite:///{tmp_path / "t.db"}"\n\n'
         f"{topics.replace('CHANNELS', json.dumps(names, ensure_ascii=False))}\n{channels}"
     )
+    (tmp_path / "config.toml").write_text(text, encoding="utf-8")
     return parse_config(text, tmp_path / "config.toml")
 
 

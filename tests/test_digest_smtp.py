@@ -163,11 +163,6 @@ def test_digest_cli_dry_run_writes_html_and_sends_nothing(
 ) -> None:
     inbox, port = smtp
     config = make_config(tmp_path, mail_channel(port), topics=TOPICS)
-    (tmp_path / "config.toml").write_text(
-        f'[storage]\nurl = "sqlite:///{tmp_path / "t.db"}"\n'
-        + TOPICS.replace("CHANNELS", '["morning"]')
-        + mail_channel(port)
-    )
 
     async def prepare() -> None:
         db = await open_db(config)

@@ -50,17 +50,26 @@ def _instantiate(url: str) -> Any:
         return apprise.Apprise.instantiate(url, suppress_exceptions=True)
 
 
+def _pieces(url: str) -> set[str]:
+    rest = url.split("://", 1)[-1]
+    for sep in "/?&=@:,":
+        rest = rest.replace(sep, " ")
+    return {p for p in rest.split() if len(p) >= 6}
+
+
 def redact(text: str, *secrets: str) -> str:
-    """Remove channel URLs and their parts (tokens, passwords, keys) from a text."""
+    """Remove channel URLs and their secret parts (tokens, passwords, keys) from a text.
+
+    A part is secret when Apprise masks it in ``url(privacy=True)``; hosts and paths
+    it shows stay readable, so errors still say where a send went wrong.
+    """
     pieces: set[str] = set()
     for secret in secrets:
         if not secret:
             continue
-        pieces.add(secret)
-        rest = secret.split("://", 1)[-1]
-        for sep in "/?&=@:,":
-            rest = rest.replace(sep, " ")
-        pieces.update(p for p in rest.split() if len(p) >= 6)
+        plugin = _instantiate(secret)
+        public = _pieces(plugin.url(privacy=True)) if plugin is not None else set()
+        pieces |= {secret, *(_pieces(secret) - public)}
     for piece in sorted(pieces, key=len, reverse=True):
         text = text.replace(piece, "***")
     return text
@@ -109,7 +118,7 @@ class Sender:
             return
         notifier = apprise.Apprise()
         notifier.add(self.plugin)
-        with apprise.LogCapture(level=logging.WARNING) as captured:
+        with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as captured:
             try:
                 ok = await asyncio.wait_for(
                     notifier.async_notify(
