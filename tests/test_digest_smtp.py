@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from sqlmodel import select
@@ -158,8 +159,15 @@ async def test_refused_login_keeps_the_digest_owed_then_dead_hands_items_back(
         controller.stop()
 
 
+@pytest.fixture
+def cli_logging() -> Any:
+    """The CLI points structlog at the captured stderr; restore it for later tests."""
+    yield
+    structlog.reset_defaults()
+
+
 def test_digest_cli_dry_run_writes_html_and_sends_nothing(
-    tmp_path: Path, smtp: Any, capsys: Any
+    tmp_path: Path, smtp: Any, capsys: Any, cli_logging: Any
 ) -> None:
     inbox, port = smtp
     config = make_config(tmp_path, mail_channel(port), topics=TOPICS)
