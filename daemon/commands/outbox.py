@@ -28,7 +28,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="only rows in this state (repeatable; default pending, claimed, failed, dead)",
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
-    retry = actions.add_parser("retry", parents=[common], help="send dead or failed rows again")
+    retry = actions.add_parser("retry", help="send dead or failed rows again")
+    # SUPPRESS keeps a --config given before "retry" from being reset to the default.
+    retry.add_argument("--config", default=argparse.SUPPRESS, metavar="PATH", help="config file")
     target = retry.add_mutually_exclusive_group(required=True)
     target.add_argument("id", nargs="?", type=int, help="the delivery id")
     target.add_argument("--all-dead", action="store_true", help="every dead delivery")
