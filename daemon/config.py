@@ -133,24 +133,75 @@ class TopicConfig(_Strict):
     channels: list[str] = []
 
 
+_TIME = r"([01]?\d|2[0-3]):[0-5]\d"
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
 class ChannelConfig(_Strict):
+    """One delivery target. The URL is a SecretStr: it never reaches a repr or an error."""
+
     name: str
     url: SecretStr
     mode: Literal["instant", "digest"] = "instant"
+    # Digest schedule (local time of [daemon] timezone).
     at: str = "08:00"
+    every: Literal["daily", "weekly"] = "daily"
+    weekday: Weekday = "mon"
+    send_empty: bool = False
+    # Rendering: "auto" picks what the service displays (see daemon/notify/services.py).
+    format: Literal["auto", "markdown", "text", "html"] = "auto"
+    # Instant channels: hold alerts in quiet hours, or fold them into one digest at their end.
+    quiet_hours: str | None = None
+    quiet: Literal["hold", "digest"] = "hold"
+    # "20/min"; None means the service's default pace.
+    rate_limit: str | None = None
+    timeout: Duration = 30.0
+    # Chinese bots only: the API origin to post to (a proxy, a private deployment, a test bot).
+    api_base: str | None = None
 
     @field_validator("at")
     @classmethod
     def _at(cls, value: str) -> str:
-        if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", value):
+        if not re.fullmatch(_TIME, value):
             raise ValueError(f'"{value}" is not a time of day (HH:MM)')
         return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(f"{_TIME}-{_TIME}", value.replace(" ", "")):
+            raise ValueError(f'"{value}" is not a time range (try "22:00-07:00")')
+        return value.replace(" ", "") if value else None
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate_limit(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"\d+/(s|sec|min|h|hour)", value.strip()):
+            raise ValueError(f'"{value}" is not a rate (try "20/min")')
+        return value.strip() if value else None
+
+    @field_validator("api_base")
+    @classmethod
+    def _api_base(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("api_base must be an http(s) origin such as http://127.0.0.1:8080")
+        return value.rstrip("/") if value else None
 
 
 class DaemonConfig(_Strict):
     timezone: str = "Asia/Shanghai"
     max_attempts: int = Field(default=8, ge=1)
+    # A delivery older than this goes dead at its next failure, whatever its attempts.
+    max_age: Duration | None = None
+    # Backoff of the first retry; doubles per attempt (with jitter) up to retry_max.
+    retry_base: Duration = 30.0
+    retry_max: Duration = 6 * 3600.0
+    # How long a worker owns a claimed delivery before another may take it over.
+    lease: Duration = 300.0
+    outbox_every: Duration = 30.0
     admin_channel: str | None = None
+    # A folder whose *.j2 files override the built-in message templates.
+    templates: str | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -159,6 +210,13 @@ class DaemonConfig(_Strict):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f'"{value}" is not a time zone (try "Asia/Shanghai")') from None
+        return value
+
+    @field_validator("lease", "outbox_every")
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("must be longer than 0s")
         return value
 
 
@@ -177,6 +235,12 @@ class Config(_Strict):
 
     def channel(self, name: str) -> ChannelConfig:
         return next(c for c in self.channels if c.name == name)
+
+    def templates_dir(self) -> Path | None:
+        """The user's template folder, relative to the config file's folder."""
+        if not self.daemon.templates:
+            return None
+        return (self.path.parent / self.daemon.templates).resolve()
 
     def storage_url(self) -> str:
         """The storage URL with a relative SQLite path resolved against the config's folder."""

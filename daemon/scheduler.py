@@ -19,13 +19,13 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from daemon.config import Config, SourceConfig
+from daemon.config import ChannelConfig, Config, SourceConfig
+from daemon.notify.digest import build_digest
 from daemon.pipeline import Pipeline
 
 log = structlog.get_logger("tingfeng.scheduler")
 
 MISFIRE_GRACE = 600
-OUTBOX_INTERVAL = 30.0
 SHUTDOWN_GRACE = 60.0
 
 
@@ -34,6 +34,13 @@ def source_trigger(source: SourceConfig, config: Config) -> BaseTrigger:
         return CronTrigger.from_crontab(source.cron, timezone=config.tz)
     jitter = source.jitter if source.jitter is not None else min(60.0, source.interval * 0.1)
     return IntervalTrigger(seconds=source.interval, jitter=int(jitter) or None, timezone=config.tz)
+
+
+def digest_trigger(channel: ChannelConfig, config: Config) -> BaseTrigger:
+    """Daily (or weekly on ``weekday``) at the channel's local ``at``."""
+    hour, minute = channel.at.split(":")
+    weekday = channel.weekday if channel.every == "weekly" else "*"
+    return CronTrigger(hour=int(hour), minute=int(minute), day_of_week=weekday, timezone=config.tz)
 
 
 class Daemon:
@@ -91,12 +98,31 @@ class Daemon:
             )
         self.scheduler.add_job(
             self._tracked("outbox", self.pipeline.deliver),
-            IntervalTrigger(seconds=OUTBOX_INTERVAL, timezone=self.config.tz),
+            IntervalTrigger(seconds=self.config.daemon.outbox_every, timezone=self.config.tz),
             id="outbox",
             max_instances=1,
             coalesce=True,
             misfire_grace_time=MISFIRE_GRACE,
         )
+
+        for channel in self.config.channels:
+            if channel.mode != "digest":
+                continue
+            job_id = f"digest:{channel.name}"
+
+            async def digest(channel: ChannelConfig = channel) -> None:
+                await build_digest(self.pipeline.db, channel)
+                await self.pipeline.deliver()
+
+            self.scheduler.add_job(
+                self._tracked(job_id, digest),
+                digest_trigger(channel, self.config),
+                id=job_id,
+                name=job_id,
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=MISFIRE_GRACE,
+            )
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()

@@ -107,7 +107,11 @@ class Delivery(SQLModel, table=True):
     """The outbox: one row per (cluster, topic, channel), sent at most once by its key.
 
     pending → claimed (lease) → sent, or failed (next_attempt_at) → dead after too
-    many attempts. Nothing leaves this table without a record of what happened.
+    many attempts or too long. Nothing leaves this table without a record of what
+    happened.
+
+    ``kind`` is "alert" (one match) or "digest" (one message for the alert rows that
+    point at it through ``digest_id``; those wait as "batched" until it is sent).
     """
 
     __tablename__ = "deliveries"
@@ -115,12 +119,18 @@ class Delivery(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True)
-    match_id: int = Field(foreign_key="matches.id", index=True)
+    kind: str = Field(default="alert")
+    match_id: int | None = Field(default=None, foreign_key="matches.id", index=True)
     channel_id: int = Field(foreign_key="channels.id", index=True)
+    digest_id: int | None = Field(default=None, foreign_key="deliveries.id", index=True)
     status: str = Field(default="pending")
     attempts: int = 0
+    # Parts of a split message already confirmed, so a retry resumes after them.
+    parts_sent: int = 0
     last_error: str | None = Field(default=None, sa_type=Text)
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     claimed_until: datetime | None = _utc()
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = _utc()
+    # Set once the operator has been told this row went dead.
+    operator_alerted_at: datetime | None = _utc()

@@ -1,17 +1,24 @@
-"""Apprise channels: validation without leaking secrets, and the built-in console target.
+"""Channels: Apprise URL validation without leaking secrets, senders, the console target.
 
-Apprise URLs carry tokens, so nothing here ever formats a URL into a message: a
-channel is shown by its name and scheme only.
+Apprise URLs carry tokens, so nothing here formats a URL into a message: a channel
+is shown by its name, its scheme or ``url(privacy=True)``, and every error passes
+through :func:`redact` with all configured secrets before it is stored or shown.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from typing import Any
 
 import apprise
 from apprise.decorators import notify
+
+from daemon.config import ChannelConfig, Config
+from daemon.notify.ratelimit import RateLimiter
+from daemon.notify.render import Format
+from daemon.notify.services import SendError, Service, service_for, verified_sender
 
 # Apprise's DEBUG output prints tokens and json:// headers in clear.
 logging.getLogger("apprise").setLevel(logging.WARNING)
@@ -32,34 +39,106 @@ def check_apprise_url(url: str) -> str | None:
     """None if Apprise can build a notifier from ``url``, else a secret-free reason."""
     if "://" not in url:
         return "not an Apprise URL (expected scheme://…)"
-    if apprise.Apprise.instantiate(url, suppress_exceptions=True) is None:
+    if _instantiate(url) is None:
         return f"not a valid Apprise URL for scheme {scheme_of(url)}://"
     return None
 
 
-def build_notifier(url: str) -> apprise.Apprise:
-    """An Apprise object for one channel, with Apprise's per-plugin sleep disabled.
+def _instantiate(url: str) -> Any:
+    # Apprise warns about a bad URL with the token in the text; keep that out of logs.
+    with apprise.LogCapture(level=logging.WARNING):
+        return apprise.Apprise.instantiate(url, suppress_exceptions=True)
 
-    Apprise sleeps ~5.5 s between sends of one plugin instance; tingfeng keeps its
-    own per-channel pacing, so that throttle would only stall delivery.
+
+def _pieces(url: str) -> set[str]:
+    rest = url.split("://", 1)[-1]
+    for sep in "/?&=@:,":
+        rest = rest.replace(sep, " ")
+    return {p for p in rest.split() if len(p) >= 6}
+
+
+def redact(text: str, *secrets: str) -> str:
+    """Remove channel URLs and their secret parts (tokens, passwords, keys) from a text.
+
+    A part is secret when Apprise masks it in ``url(privacy=True)``; hosts and paths
+    it shows stay readable, so errors still say where a send went wrong.
     """
-    plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
-    notifier = apprise.Apprise()
-    if plugin is None:
-        return notifier
-    plugin.request_rate_per_sec = 0
-    notifier.add(plugin)
-    return notifier
-
-
-def redact(text: str, secret: str) -> str:
-    """Remove a channel's URL and its parts from an error text."""
-    if not secret:
-        return text
-    pieces = {
-        secret,
-        *(p for p in secret.replace("://", "/").replace("?", "/").split("/") if len(p) >= 6),
-    }
+    pieces: set[str] = set()
+    for secret in secrets:
+        if not secret:
+            continue
+        plugin = _instantiate(secret)
+        public = _pieces(plugin.url(privacy=True)) if plugin is not None else set()
+        pieces |= {secret, *(_pieces(secret) - public)}
     for piece in sorted(pieces, key=len, reverse=True):
         text = text.replace(piece, "***")
     return text
+
+
+def all_secrets(config: Config) -> list[str]:
+    return [c.url.get_secret_value() for c in config.channels]
+
+
+def short_id(channel: ChannelConfig) -> str:
+    """What to show for a channel's URL: Apprise's privacy form (tokens masked)."""
+    plugin = _instantiate(channel.url.get_secret_value())
+    return plugin.url(privacy=True) if plugin is not None else f"{channel.name} (invalid URL)"
+
+
+class Sender:
+    """Sends to one channel: verified for the Chinese bots, Apprise for the rest."""
+
+    def __init__(self, channel: ChannelConfig) -> None:
+        self.channel = channel
+        secret = channel.url.get_secret_value()
+        self.scheme = scheme_of(secret)
+        self.service: Service = service_for(self.scheme)
+        self.format: Format = (
+            self.service.format if channel.format == "auto" else channel.format  # type: ignore[assignment]
+        )
+        self.limiter = RateLimiter.parse(channel.rate_limit or self.service.rate)
+        self.plugin = _instantiate(secret)
+        if self.plugin is not None:
+            # Apprise sleeps ~5.5 s between sends of one plugin instance; the limiter paces.
+            self.plugin.request_rate_per_sec = 0
+        self.verified = (
+            verified_sender(self.scheme, self.plugin, channel.api_base, channel.timeout)
+            if self.plugin is not None
+            else None
+        )
+
+    async def send(self, title: str, body: str) -> None:
+        """Return only when the service confirmed; else raise SendError (may hold secrets)."""
+        if self.plugin is None:
+            raise SendError(f"cannot build a {self.scheme}:// notifier")
+        if self.limiter is not None:
+            await self.limiter.wait()
+        if self.verified is not None:
+            await self.verified(title, body, self.format)
+            return
+        notifier = apprise.Apprise()
+        notifier.add(self.plugin)
+        with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as captured:
+            try:
+                ok = await asyncio.wait_for(
+                    notifier.async_notify(
+                        body=body, title=title, body_format=apprise.NotifyFormat(self.format)
+                    ),
+                    self.channel.timeout,
+                )
+            except TimeoutError:
+                raise SendError(f"no answer within {self.channel.timeout:g}s") from None
+        if not ok:
+            lines = [line.strip() for line in captured.getvalue().splitlines() if line.strip()]
+            raise SendError(lines[-1] if lines else "the service did not confirm delivery")
+
+
+_SENDERS: dict[str, Sender] = {}
+
+
+def sender_for(channel: ChannelConfig) -> Sender:
+    """One Sender per channel for the process, so its rate limit holds across passes."""
+    current = _SENDERS.get(channel.name)
+    if current is None or current.channel != channel:
+        current = _SENDERS[channel.name] = Sender(channel)
+    return current

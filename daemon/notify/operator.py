@@ -9,7 +9,8 @@ from __future__ import annotations
 import structlog
 
 from daemon.config import Config
-from daemon.notify.outbox import send
+from daemon.notify.channels import all_secrets, redact, sender_for
+from daemon.notify.services import SendError
 
 log = structlog.get_logger("tingfeng.operator")
 
@@ -20,4 +21,10 @@ async def alert_operator(config: Config, subject: str, body: str) -> str | None:
     name = config.daemon.admin_channel
     if not name:
         return "no admin_channel configured"
-    return await send(config.channel(name), f"[听风·运维] {subject}", body)
+    try:
+        await sender_for(config.channel(name)).send(f"[听风·运维] {subject}", body)
+    except (SendError, OSError) as exc:
+        reason = redact(f"admin channel {name}: {exc}", *all_secrets(config))
+        log.warning("operator alert not delivered", reason=reason)
+        return reason
+    return None

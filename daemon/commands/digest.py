@@ -1,0 +1,72 @@
+"""``tingfeng digest``: build every digest channel's digest now and send it (or preview it)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from daemon.commands._shared import config_from, run_async
+from daemon.commands.once import print_reports
+from daemon.config import ChannelConfig, Config
+from daemon.errors import UserError
+from daemon.notify.digest import Preview, build_digest, preview_digest
+from daemon.notify.outbox import DeliveryReport, deliver_due
+from daemon.runtime import open_pipeline
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    parser = sub.add_parser("digest", parents=[common], help="build and send digests now")
+    parser.add_argument("--channel", metavar="NAME", help="only this digest channel")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print the digest instead of sending it"
+    )
+    parser.add_argument(
+        "--out", metavar="PATH", help="with --dry-run: write the body here (one file per channel)"
+    )
+    parser.set_defaults(handler=run)
+
+
+def chosen(config: Config, name: str | None) -> list[ChannelConfig]:
+    digests = [c for c in config.channels if c.mode == "digest"]
+    if name is None:
+        return digests
+    found = [c for c in digests if c.name == name]
+    if not found:
+        known = ", ".join(c.name for c in digests) or "none configured"
+        raise UserError(f'no digest channel "{name}" (digest channels: {known})')
+    return found
+
+
+async def send_now(config: Config, channels: list[ChannelConfig]) -> tuple[int, DeliveryReport]:
+    async with open_pipeline(config) as pipeline:
+        built = [await build_digest(pipeline.db, c) for c in channels]
+        return sum(b is not None for b in built), await deliver_due(pipeline.db, config)
+
+
+async def previews(config: Config, channels: list[ChannelConfig]) -> list[Preview]:
+    async with open_pipeline(config) as pipeline:
+        return [await preview_digest(pipeline.db, config, c) for c in channels]
+
+
+def run(args: argparse.Namespace) -> int:
+    config = config_from(args)
+    channels = chosen(config, args.channel)
+    if not args.dry_run:
+        built, report = run_async(send_now(config, channels))
+        print(f"digests built: {built}")
+        print_reports([], report)
+        return 0
+    for preview in run_async(previews(config, channels)):
+        if args.out:
+            out = Path(args.out)
+            if len(channels) > 1:
+                suffix = "html" if preview.format == "html" else "txt"
+                out = out / f"{preview.channel}.{suffix}"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(preview.body, encoding="utf-8")
+            print(f"{preview.channel}: {preview.subject} ({preview.items} items) → {out}")
+        else:
+            print(f"== {preview.channel}: {preview.subject} ({preview.items} items)\n")
+            print(preview.body)
+    return 0

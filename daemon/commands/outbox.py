@@ -1,0 +1,109 @@
+"""``tingfeng outbox``: what is owed, failing or dead, and why; ``outbox retry`` resends."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from sqlmodel import col, select
+
+from daemon.commands._shared import config_from, run_async
+from daemon.config import Config
+from daemon.errors import UserError
+from daemon.notify.channels import all_secrets, redact
+from daemon.runtime import open_database
+from storage.models import Channel, Delivery
+from storage.types import utcnow
+
+STATUSES = ("pending", "claimed", "batched", "failed", "dead", "sent")
+DEFAULT = ("pending", "claimed", "failed", "dead")
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    parser = sub.add_parser("outbox", parents=[common], help="list or retry owed deliveries")
+    parser.add_argument(
+        "--status",
+        action="append",
+        choices=STATUSES,
+        help="only rows in this state (repeatable; default pending, claimed, failed, dead)",
+    )
+    actions = parser.add_subparsers(dest="action", metavar="ACTION")
+    retry = actions.add_parser("retry", help="send dead or failed rows again")
+    # SUPPRESS keeps a --config given before "retry" from being reset to the default.
+    retry.add_argument("--config", default=argparse.SUPPRESS, metavar="PATH", help="config file")
+    target = retry.add_mutually_exclusive_group(required=True)
+    target.add_argument("id", nargs="?", type=int, help="the delivery id")
+    target.add_argument("--all-dead", action="store_true", help="every dead delivery")
+    parser.set_defaults(handler=run)
+
+
+async def listing(config: Config, statuses: tuple[str, ...]) -> list[str]:
+    """One line per row: id, kind, channel, state, attempts, next attempt, reason."""
+    secrets = all_secrets(config)
+    async with open_database(config) as db, db.session() as session:
+        rows = await session.exec(
+            select(Delivery, Channel.name)
+            .join(Channel, col(Channel.id) == col(Delivery.channel_id))
+            .where(col(Delivery.status).in_(statuses))
+            .order_by(col(Delivery.id))
+        )
+        lines = []
+        for row, channel in rows:
+            when = row.next_attempt_at.astimezone(config.tz).strftime("%Y-%m-%d %H:%M:%S")
+            reason = redact(row.last_error or "", *secrets)
+            lines.append(
+                f"{row.id}\t{row.kind}\t{channel}\t{row.status}\tattempts={row.attempts}"
+                f"\tnext={when}\t{reason}".rstrip()
+            )
+        return lines
+
+
+async def retry(config: Config, delivery_id: int | None) -> int:
+    """Make dead (or failed) rows due now with a fresh attempt budget; returns how many."""
+    async with open_database(config) as db, db.writing() as session:
+        query = select(Delivery)
+        if delivery_id is None:
+            query = query.where(Delivery.status == "dead")
+        else:
+            query = query.where(Delivery.id == delivery_id)
+        rows = list(await session.exec(query))
+        if delivery_id is not None and not rows:
+            raise UserError(f"no delivery with id {delivery_id}")
+        for row in rows:
+            if row.status not in ("dead", "failed"):
+                raise UserError(f"delivery {row.id} is {row.status}, not dead or failed")
+            row.status, row.attempts, row.next_attempt_at = "pending", 0, utcnow()
+            row.operator_alerted_at = None
+            if row.kind == "digest":
+                # A dead digest handed its items back; re-batch the ones still owed.
+                owed = await session.exec(
+                    select(Delivery).where(
+                        col(Delivery.digest_id).is_(None),
+                        Delivery.channel_id == row.channel_id,
+                        Delivery.kind == "alert",
+                        Delivery.status == "pending",
+                        col(Delivery.created_at) <= row.created_at,
+                    )
+                )
+                for item in owed:
+                    item.digest_id, item.status = row.id, "batched"
+                    session.add(item)
+            session.add(row)
+        await session.commit()
+        return len(rows)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = config_from(args)
+    if args.action == "retry":
+        count = run_async(retry(config, None if args.all_dead else args.id))
+        print(f"{count} deliveries due again")
+        return 0
+    statuses = tuple(args.status) if args.status else DEFAULT
+    lines = run_async(listing(config, statuses))
+    print("id\tkind\tchannel\tstatus\tattempts\tnext attempt\treason")
+    for line in lines:
+        print(line)
+    if not lines:
+        print(f"(no deliveries {'/'.join(statuses)})")
+    return 0

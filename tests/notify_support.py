@@ -1,0 +1,138 @@
+"""Shared helpers for the delivery tests: config, seeding through the real storage and
+matcher, and local receivers (HTTP endpoints, a fake chat bot)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from daemon.config import Config, parse_config
+from daemon.pipeline import combined_hits, topic_rules
+from rules import Document, compile_rules
+from storage.articles import store_articles, store_matches
+from storage.catalog import sync_catalog
+from storage.db import Database
+from watchers.base import ArticleDraft
+
+LPG_TEXT = (
+    "本报讯 为切实加强瓶装液化石油气安全管理，县应急管理局联合市场监管、住建等部门，"
+    "对全县液化气充装站和餐饮场所开展专项检查，共排查隐患12处，责令整改8家。"
+)
+
+
+def make_config(
+    tmp_path: Path, channels: str, daemon: str = "", topics: str | None = None
+) -> Config:
+    """A config with one SQLite file in tmp_path; ``channels`` holds [[channels]] tables.
+
+    The text is also written to ``tmp_path/config.toml`` for tests that run the CLI.
+    """
+    topics = topics or (
+        '[[topics]]\nname = "燃气安全"\nquery = "液化石油气 OR 液化气"\nchannels = CHANNELS\n'
+    )
+    names = [line.split('"')[1] for line in channels.splitlines() if line.startswith("name =")]
+    text = (
+        f'[daemon]\nretry_base = "0s"\n{daemon}\n'
+        f'[storage]\nurl = "sqlite:///{tmp_path / "t.db"}"\n\n'
+        f"{topics.replace('CHANNELS', json.dumps(names, ensure_ascii=False))}\n{channels}"
+    )
+    (tmp_path / "config.toml").write_text(text, encoding="utf-8")
+    return parse_config(text, tmp_path / "config.toml")
+
+
+def draft(n: int, title: str = "", text: str = LPG_TEXT, place: str = "鱼台") -> ArticleDraft:
+    return ArticleDraft(
+        url=f"http://news.example/{n}.html",
+        title=title or f"液化气专项整治第{n}期",
+        text=text,
+        place=place,
+        published=datetime(2024, 6, 8, 1, 30, tzinfo=UTC),
+    )
+
+
+async def open_db(config: Config) -> Database:
+    db = Database(config.storage_url())
+    await db.migrate()
+    return db
+
+
+async def seed(db: Database, config: Config, items: list[tuple[str, ArticleDraft]]) -> int:
+    """Store (source name, draft) pairs, match them with the real matcher, owe deliveries."""
+    sources = sorted({name for name, _ in items})
+    matcher = compile_rules(topic_rules(config))
+    topic_channels = {t.name: list(t.channels) for t in config.topics}
+    owed = 0
+    async with db.writing() as session:
+        rows = await sync_catalog(
+            session,
+            ((s, "feed", f"http://{s}.example/") for s in sources),
+            ((t.name, t.query) for t in config.topics),
+            ((c.name, c.mode) for c in config.channels),
+        )
+        await session.commit()
+    for name in sources:
+        drafts = [d for s, d in items if s == name]
+        docs = [
+            Document(id=str(i), title=d.title, text=d.text, source=name, place=d.place)
+            for i, d in enumerate(drafts)
+        ]
+        found = matcher.match_many(docs)
+        async with db.writing() as session:
+            source = await session.merge(rows[name])
+            stored = await store_articles(session, source, drafts)
+            pairs = [
+                (article, m.topic, combined_hits(d.title, m.hits))
+                for d, article, matches in zip(drafts, stored, found, strict=True)
+                if article is not None
+                for m in matches
+            ]
+            owed += await store_matches(session, pairs, topic_channels)
+            await session.commit()
+    return owed
+
+
+@dataclass
+class Receiver:
+    """A local HTTP endpoint that records every request body and answers via ``reply``."""
+
+    reply: Callable[[int, dict[str, Any]], Awaitable[web.StreamResponse]] | None = None
+    bodies: list[dict[str, Any]] = field(default_factory=list)
+    calls: int = 0
+    port: int = 0
+    runner: web.AppRunner | None = None
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        self.calls += 1
+        raw = await request.read()
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = {"raw": raw.decode("utf-8", "replace")}
+        body["_path"] = request.path_qs
+        if self.reply is not None:
+            response = await self.reply(self.calls, body)
+        else:
+            response = web.json_response({"ok": True})
+        body["_status"] = response.status
+        self.bodies.append(body)
+        return response
+
+    async def start(self) -> Receiver:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self.handle)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()

@@ -1,0 +1,192 @@
+"""Digests through a real SMTP server (aiosmtpd): MIME parts, recipients, grouping, retries."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import socket
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+import structlog
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+from sqlmodel import select
+
+from daemon.cli import main
+from daemon.notify.digest import build_digest
+from daemon.notify.outbox import deliver_due
+from storage.models import Delivery
+from tests.notify_support import draft, make_config, open_db, seed
+
+PASSWORD = "mailPa55word"
+TOPICS = """
+[[topics]]
+name = "燃气安全"
+query = "液化石油气 OR 液化气"
+channels = CHANNELS
+
+[[topics]]
+name = "防汛"
+query = "防汛 OR 暴雨"
+channels = CHANNELS
+"""
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], EmailMessage]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append((list(envelope.rcpt_tos), parsed))  # type: ignore[arg-type]
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def smtp() -> Any:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+def mail_channel(port: int, extra: str = "", user: str = "") -> str:
+    auth = f"{user}:{PASSWORD}@" if user else ""
+    return (
+        '[[channels]]\nname = "morning"\nmode = "digest"\nat = "08:00"\n'
+        f'url = "mailto://{auth}127.0.0.1:{port}?from=tingfeng@example.com'
+        f'&to=alice@example.com,bob@example.org&mode=insecure"\n{extra}'
+    )
+
+
+ITEMS = [
+    ("鱼台融媒", draft(1)),
+    ("鱼台融媒", draft(2)),
+    ("济宁日报", draft(3)),
+    ("济宁日报", draft(4, title="暴雨预警 全县防汛值守", text="各镇街做好防汛准备，转移群众。")),
+]
+
+
+async def test_digest_email_parts_recipients_titles_links_and_marks(
+    tmp_path: Path, smtp: Any
+) -> None:
+    inbox, port = smtp
+    config = make_config(tmp_path, mail_channel(port), topics=TOPICS)
+    db = await open_db(config)
+    assert await seed(db, config, ITEMS) == 4
+    assert (await deliver_due(db, config)).sent == 0  # digest channels wait for their digest
+    assert await build_digest(db, config.channel("morning")) is not None
+    report = await deliver_due(db, config)
+    assert (report.sent, report.failed) == (1, 0)
+    assert sorted(r for rcpts, _ in inbox.messages for r in rcpts) == [
+        "alice@example.com",
+        "bob@example.org",
+    ]
+    for rcpts, message in inbox.messages:
+        assert message["To"] == rcpts[0]  # nobody sees the other recipient
+        assert "bob" not in str(message["Cc"] or "") + str(message["Bcc"] or "")
+        assert message["Subject"].startswith("[听风] ")
+        assert message["Subject"].endswith(" 2个主题 4条")
+        html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+        plain = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        for _, item in ITEMS:
+            assert f'<a href="{item.url}">{item.title}</a>' in html
+            assert item.title in plain and item.url in plain
+        assert "【<mark>液化石油气</mark>】" in html and "【<mark>防汛</mark>】" in html
+        assert "【液化石油气】" in plain
+        assert html.index("燃气安全（3条）") < html.index("防汛（1条）")
+        # grouped by topic, then source: 济宁日报 appears under both topics
+        assert html.count("<h4>济宁日报</h4>") == 2 and html.count("<h4>鱼台融媒</h4>") == 1
+        assert html.index("<h4>鱼台融媒</h4>") < html.index("防汛（1条）")
+    async with db.session() as session:
+        statuses = sorted(r.status for r in await session.exec(select(Delivery)))
+    assert statuses == ["sent"] * 5
+    # Everything was had: the next digest is empty, and empty digests are not sent.
+    assert await build_digest(db, config.channel("morning")) is None
+    await db.close()
+
+
+async def test_refused_login_keeps_the_digest_owed_then_dead_hands_items_back(
+    tmp_path: Path,
+) -> None:
+    def refuse(*_: Any) -> AuthResult:
+        return AuthResult(success=False, handled=False)
+
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(
+        inbox, hostname="127.0.0.1", port=port, authenticator=refuse, auth_require_tls=False
+    )
+    controller.start()
+    try:
+        config = make_config(
+            tmp_path, mail_channel(port, user="mailer"), daemon="max_attempts = 2", topics=TOPICS
+        )
+        db = await open_db(config)
+        await seed(db, config, ITEMS[:2])
+        digest_id = await build_digest(db, config.channel("morning"))
+        first = await deliver_due(db, config)
+        assert (first.sent, first.failed, first.dead) == (0, 1, 0)
+        assert first.errors[0].startswith("channel morning: ")
+        assert PASSWORD not in first.errors[0]
+        async with db.session() as session:
+            items = list(await session.exec(select(Delivery).where(Delivery.kind == "alert")))
+        assert {(i.status, i.digest_id) for i in items} == {("batched", digest_id)}
+        second = await deliver_due(db, config)
+        assert second.dead == 1
+        async with db.session() as session:
+            rows = {r.id: r for r in await session.exec(select(Delivery))}
+        assert rows[digest_id].status == "dead"
+        assert rows[digest_id].operator_alerted_at is not None  # logged: no admin channel
+        assert {(r.status, r.digest_id) for r in rows.values() if r.kind == "alert"} == {
+            ("pending", None)
+        }
+        assert inbox.messages == []
+        await db.close()
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def cli_logging() -> Any:
+    """The CLI points structlog at the captured stderr; restore it for later tests."""
+    yield
+    structlog.reset_defaults()
+
+
+def test_digest_cli_dry_run_writes_html_and_sends_nothing(
+    tmp_path: Path, smtp: Any, capsys: Any, cli_logging: Any
+) -> None:
+    inbox, port = smtp
+    config = make_config(tmp_path, mail_channel(port), topics=TOPICS)
+
+    async def prepare() -> None:
+        db = await open_db(config)
+        await seed(db, config, ITEMS)
+        await db.close()
+
+    asyncio.run(prepare())
+    cli = ["digest", "--config", str(tmp_path / "config.toml")]
+    out = tmp_path / "digest.html"
+    assert main([*cli, "--dry-run", "--out", str(out)]) == 0
+    assert "2个主题 4条 (4 items)" in capsys.readouterr().out
+    html = out.read_text()
+    assert all(f'<a href="{item.url}">' in html for _, item in ITEMS)
+    assert inbox.messages == []
+    assert main([*cli, "--channel", "nope"]) == 2
+    assert 'no digest channel "nope"' in capsys.readouterr().err
+    assert main(cli) == 0
+    assert "digests built: 1" in capsys.readouterr().out
+    assert len(inbox.messages) == 2

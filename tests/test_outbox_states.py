@@ -1,0 +1,115 @@
+"""Outbox states seen by operators: quiet hours, dead letters, `tingfeng outbox` and retry."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import structlog
+from aiohttp import web
+from sqlmodel import select
+
+from daemon.cli import main
+from daemon.notify.outbox import deliver_due
+from storage.models import Delivery
+from tests.notify_support import Receiver, draft, make_config, open_db, seed
+
+# Tomorrow 23:30 and the morning after, 07:30, Asia/Shanghai (after the rows are owed).
+_TOMORROW = datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=1)
+NIGHT = _TOMORROW.replace(hour=23, minute=30, second=0, microsecond=0)
+MORNING = NIGHT + timedelta(hours=8)
+TOKEN = "adminT0kenXYZ"
+
+
+@pytest.fixture
+async def receiver() -> Any:
+    r = await Receiver().start()
+    yield r
+    await r.stop()
+
+
+async def statuses(db: Any) -> list[tuple[str, str]]:
+    async with db.session() as session:
+        rows = await session.exec(select(Delivery).order_by(Delivery.id))
+        return [(r.kind, r.status) for r in rows]
+
+
+async def test_quiet_hours_hold_alerts_until_they_end(tmp_path: Path, receiver: Receiver) -> None:
+    config = make_config(
+        tmp_path,
+        f'[[channels]]\nname = "chat"\nurl = "json://127.0.0.1:{receiver.port}/"\n'
+        'quiet_hours = "22:00-07:00"\n',
+    )
+    db = await open_db(config)
+    await seed(db, config, [("鱼台融媒", draft(1)), ("鱼台融媒", draft(2))])
+    assert (await deliver_due(db, config, now=NIGHT)).sent == 0
+    assert receiver.bodies == [] and await statuses(db) == [("alert", "pending")] * 2
+    assert (await deliver_due(db, config, now=MORNING)).sent == 2
+    assert len(receiver.bodies) == 2
+    await db.close()
+
+
+async def test_quiet_hours_fold_into_one_digest_at_their_end(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    config = make_config(
+        tmp_path,
+        f'[[channels]]\nname = "chat"\nurl = "json://127.0.0.1:{receiver.port}/"\n'
+        'quiet_hours = "22:00-07:00"\nquiet = "digest"\n',
+    )
+    db = await open_db(config)
+    await seed(db, config, [("鱼台融媒", draft(1)), ("鱼台融媒", draft(2))])
+    assert (await deliver_due(db, config, now=NIGHT)).sent == 0
+    assert await statuses(db) == [("alert", "batched")] * 2 + [("digest", "pending")]
+    assert (await deliver_due(db, config, now=MORNING)).sent == 1
+    (body,) = receiver.bodies
+    assert body["title"].endswith(" 1个主题 2条")
+    assert "1.html" in body["message"] and "2.html" in body["message"]
+    assert await statuses(db) == [("alert", "sent")] * 2 + [("digest", "sent")]
+    await db.close()
+
+
+async def test_dead_letter_alerts_operator_once_lists_and_retries(
+    tmp_path: Path, receiver: Receiver, capsys: Any
+) -> None:
+    async def down(call: int, body: dict[str, Any]) -> web.StreamResponse:
+        return web.Response(status=500, text="boom")
+
+    broken = await Receiver(down).start()
+    config = make_config(
+        tmp_path,
+        f'[[channels]]\nname = "chat"\nurl = "json://user:{TOKEN}@127.0.0.1:{broken.port}/"\n'
+        f'[[channels]]\nname = "admin"\nurl = "json://127.0.0.1:{receiver.port}/admin"\n',
+        daemon='max_attempts = 2\nadmin_channel = "admin"',
+        topics='[[topics]]\nname = "燃气安全"\nquery = "液化气"\nchannels = ["chat"]\n',
+    )
+    db = await open_db(config)
+    await seed(db, config, [("鱼台融媒", draft(1))])
+    assert (await deliver_due(db, config)).failed == 1
+    assert receiver.bodies == []
+    assert (await deliver_due(db, config)).dead == 1
+    (alert,) = receiver.bodies
+    assert alert["title"].startswith("[听风·运维] 投递失败 #1（chat）")
+    assert "tingfeng outbox retry 1" in alert["message"] and TOKEN not in alert["message"]
+    await deliver_due(db, config)
+    assert len(receiver.bodies) == 1  # once per dead row
+    await db.close()
+    await broken.stop()
+
+    cli = ["outbox", "--config", str(tmp_path / "config.toml")]
+    try:
+        assert await asyncio.to_thread(main, cli) == 0
+        out = capsys.readouterr().out
+        assert "\tchat\tdead\tattempts=2\t" in out and "500" in out and TOKEN not in out
+        assert await asyncio.to_thread(main, [*cli, "retry", "--all-dead"]) == 0
+        assert "1 deliveries due again" in capsys.readouterr().out
+        assert await asyncio.to_thread(main, [*cli, "--status", "pending"]) == 0
+        assert "\tchat\tpending\tattempts=0\t" in capsys.readouterr().out
+        assert await asyncio.to_thread(main, [*cli, "retry", "99"]) == 2
+        assert "no delivery with id 99" in capsys.readouterr().err
+    finally:
+        structlog.reset_defaults()
