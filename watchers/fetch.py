@@ -38,6 +38,8 @@ class ValidatorStore(Protocol):
 
     async def put(self, url: str, etag: str | None, last_modified: str | None) -> None: ...
 
+    async def discard(self, url: str) -> None: ...
+
 
 @dataclass(slots=True)
 class FetchResult:
@@ -99,7 +101,9 @@ class Fetcher:
         self._session = aiohttp.ClientSession(
             timeout=timeout,
             headers={"User-Agent": self.config.user_agent, "Accept-Language": "zh-CN,zh;q=0.9"},
-            connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300),
+            # No pool limit: the per-host gates already bound concurrency, and a pool
+            # queue would be time spent inside the request deadline without any I/O.
+            connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
             auto_decompress=True,
         )
         return self
@@ -109,7 +113,9 @@ class Fetcher:
             await self._session.close()
 
     def _gate(self, url: str) -> _HostGate:
-        host = (urlsplit(url).hostname or "").lower()
+        # host:port, not host: two servers on one address are two sites to be polite to.
+        parts = urlsplit(url)
+        host = f"{(parts.hostname or '').lower()}:{parts.port or parts.scheme}"
         gate = self._gates.get(host)
         if gate is None:
             gate = _HostGate(
@@ -214,3 +220,9 @@ class SourceFetcher:
 
     async def post(self, url: str, data: Mapping[str, str]) -> FetchResult:
         return await self.fetcher.request("POST", url, data=data)
+
+    async def forget(self, url: str) -> None:
+        """Drop ``url``'s new validators: its page was fetched but not fully processed,
+        so the next run must get a full 200, not a 304 that hides what was missed."""
+        if self.validators is not None:
+            await self.validators.discard(url)
