@@ -24,11 +24,20 @@ from watchers.decode import decode
 class FetchError(Exception):
     """A request failed; ``str()`` is one line naming the URL, safe to store on the source."""
 
-    def __init__(self, url: str, reason: str, *, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        reason: str,
+        *,
+        retry_after: float | None = None,
+        status: int | None = None,
+    ) -> None:
         super().__init__(f"{url}: {reason}")
         self.url = url
         self.reason = reason
         self.retry_after = retry_after
+        # The HTTP status when the server answered; e-paper watchers read 404 as "no issue".
+        self.status = status
 
 
 class ValidatorStore(Protocol):
@@ -177,9 +186,14 @@ class Fetcher:
                         url,
                         f"HTTP {response.status} {response.reason or ''}".strip(),
                         retry_after=_retry_after(response.headers.get("Retry-After")),
+                        status=response.status,
                     )
                 if response.status >= 400:
-                    raise FetchError(url, f"HTTP {response.status} {response.reason or ''}".strip())
+                    raise FetchError(
+                        url,
+                        f"HTTP {response.status} {response.reason or ''}".strip(),
+                        status=response.status,
+                    )
                 body = await self._read_capped(url, response)
                 return FetchResult(str(response.url), response.status, body, dict(response.headers))
         except TimeoutError:

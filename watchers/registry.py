@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from watchers.base import Watcher
+from watchers.epaper import EpaperWatcher
 from watchers.feed import FeedWatcher
+from watchers.hanweb import HanwebWatcher
 from watchers.html import HtmlWatcher
 
 WATCHERS: dict[str, Watcher] = {
     "feed": FeedWatcher(),
     "html": HtmlWatcher(),
+    "epaper": EpaperWatcher(),
+    "hanweb": HanwebWatcher(),
 }
 
 
