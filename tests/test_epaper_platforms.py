@@ -166,9 +166,12 @@ async def test_empty_issue_and_bodiless_article(tmp_path, serve_site):
             "<a href=content_1.htm>有正文</a><a href=content_2.htm>无正文</a>"
         ),
         "/b/html/2024-12/25/content_1.htm": (
-            "<td class=font01>有正文</td><div id=ozoom><p>正文一段。</p></div>"
+            "<table><tr><td class=font01>有正文</td></tr></table>"
+            "<div id=ozoom><p>正文一段。</p></div>"
         ),
-        "/b/html/2024-12/25/content_2.htm": "<td class=font01>无正文</td><div id=ozoom></div>",
+        "/b/html/2024-12/25/content_2.htm": (
+            "<table><tr><td class=font01>无正文</td></tr></table><div id=ozoom></div>"
+        ),
     }
     base, _ = await serve_site("edge", pages=pages)
     config = make_config(
