@@ -34,6 +34,7 @@ _TOTAL = re.compile(r"<totalrecord>\s*(\d+)\s*</totalrecord>", re.I)
 _CONTENT = re.compile(r"<!--\s*ContentStart\s*-->(.*?)<!--\s*ContentEnd\s*-->", re.S | re.I)
 _PUBLISHED = re.compile(r"发布(?:日期|时间)\s*[:：]\s*([^<]{6,30})")
 _ATTACHMENT = re.compile(r"\.(pdf|docx?|xlsx?|wps|et|zip|rar|7z|ofd|txt)$", re.I)
+_DOWNLOAD = re.compile(r"/(?:module/download|attach)/", re.I)
 
 
 @dataclass(slots=True)
@@ -104,8 +105,12 @@ def parse_article(html: str, url: str, record: Record) -> ArticleDraft:
     if body_node is not None:
         for anchor in body_node.css("a[href]"):
             href = urljoin(url, (anchor.attributes.get("href") or "").strip())
-            if _ATTACHMENT.search(urlsplit(href).path):
-                attachments.append({"name": anchor.text(strip=True), "url": href})
+            name = anchor.text(strip=True)
+            # Files are linked directly or through a download script (downfile.jsp?filename=…).
+            if any(_ATTACHMENT.search(x) for x in (urlsplit(href).path, name)) or _DOWNLOAD.search(
+                href
+            ):
+                attachments.append({"name": name, "url": href})
     found = _PUBLISHED.search(html)
     published = parse_site_date(found.group(1)) if found else None
     extra: dict[str, object] = {"attachments": attachments} if attachments else {}
