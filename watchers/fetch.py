@@ -16,6 +16,7 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 import aiohttp
+from multidict import CIMultiDict
 
 from daemon.config import FetchConfig
 from watchers.decode import decode
@@ -55,6 +56,7 @@ class FetchResult:
     url: str
     status: int
     body: bytes
+    # Case-insensitive: servers spell it "ETag" or "Etag", and a plain dict would miss one.
     headers: Mapping[str, str]
     not_modified: bool = False
 
@@ -180,7 +182,7 @@ class Fetcher:
                 ) as response,
             ):
                 if response.status == 304:
-                    return FetchResult(str(response.url), 304, b"", dict(response.headers), True)
+                    return FetchResult(str(response.url), 304, b"", CIMultiDict(response.headers), True)
                 if response.status in (429, 503):
                     raise FetchError(
                         url,
@@ -195,7 +197,7 @@ class Fetcher:
                         status=response.status,
                     )
                 body = await self._read_capped(url, response)
-                return FetchResult(str(response.url), response.status, body, dict(response.headers))
+                return FetchResult(str(response.url), response.status, body, CIMultiDict(response.headers))
         except TimeoutError:
             raise FetchError(url, "timed out") from None
         except aiohttp.TooManyRedirects:
