@@ -182,7 +182,9 @@ class Fetcher:
                 ) as response,
             ):
                 if response.status == 304:
-                    return FetchResult(str(response.url), 304, b"", CIMultiDict(response.headers), True)
+                    return FetchResult(
+                        str(response.url), 304, b"", CIMultiDict(response.headers), True
+                    )
                 if response.status in (429, 503):
                     raise FetchError(
                         url,
@@ -197,7 +199,9 @@ class Fetcher:
                         status=response.status,
                     )
                 body = await self._read_capped(url, response)
-                return FetchResult(str(response.url), response.status, body, CIMultiDict(response.headers))
+                return FetchResult(
+                    str(response.url), response.status, body, CIMultiDict(response.headers)
+                )
         except TimeoutError:
             raise FetchError(url, "timed out") from None
         except aiohttp.TooManyRedirects:
