@@ -91,7 +91,9 @@ def site_app(
     return app, hits
 
 
-def make_config(tmp_path: Path, sources: str, *, extra: str = "", delay: str = "0s") -> Config:
+def make_config(
+    tmp_path: Path, sources: str, *, extra: str = "", delay: str = "0s", fetch: str = ""
+) -> Config:
     """A config with its database in ``tmp_path`` and no politeness delay (unless asked)."""
     text = f"""
 [storage]
@@ -101,6 +103,7 @@ url = "sqlite:///{tmp_path / "t.db"}"
 per_host_delay = "{delay}"
 timeout = "2s"
 connect_timeout = "2s"
+{fetch}
 
 {extra}
 
