@@ -76,6 +76,12 @@ class SourceConfig(_Strict):
     encoding: str | None = None
     selectors: Selectors = Selectors()
     max_articles: int = Field(default=200, ge=1)
+    # e-paper: how many days back missed issues are fetched after downtime.
+    catchup_days: int = Field(default=7, ge=0, le=60)
+    # Health: alert the operator after this many failed runs in a row (once per incident).
+    fail_alert_after: int = Field(default=3, ge=1)
+    # Backoff after failures doubles the interval per failure up to this cap, and never stops.
+    max_backoff: Duration = 6 * 3600.0
 
     @field_validator("name")
     @classmethod

@@ -9,20 +9,28 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import ParamSpec, TypeVar
 
 import structlog
 
 from daemon.config import Config, SourceConfig
+from daemon.notify.operator import alert_operator
 from daemon.notify.outbox import DeliveryReport, deliver_due
 from rules import Document, Hit, TopicRule, compile_rules
 from rules.normalize import normalize
 from storage.articles import known_url_keys, store_articles, store_matches
-from storage.catalog import RunValidators, record_failure, record_success, sync_catalog
+from storage.catalog import (
+    RunValidators,
+    record_alerted,
+    record_failure,
+    record_success,
+    sync_catalog,
+)
 from storage.db import Database
 from storage.models import Article, Source
-from watchers.base import ArticleDraft, WatchContext, WatchError
+from storage.types import utcnow
+from watchers.base import ArticleDraft, NoArticlesError, WatchContext, WatchError
 from watchers.fetch import Fetcher, FetchError
 from watchers.registry import watcher_for
 
@@ -39,6 +47,19 @@ class SourceReport:
     owed: int = 0
     error: str | None = None
     skipped: int = 0
+    retry_at: datetime | None = None
+
+
+def backoff_delay(spec: SourceConfig, failures: int, retry_after: float | None) -> float:
+    """Seconds until a failing source is tried again.
+
+    The interval doubles per failure in a row, capped at ``max_backoff`` (or the
+    interval itself when that is longer), so a broken source costs the site little
+    but is never given up on; a server's Retry-After is always honoured.
+    """
+    cap = max(spec.max_backoff, spec.interval)
+    delay = min(cap, spec.interval * 2 ** min(max(failures - 1, 0), 30))
+    return max(delay, retry_after or 0.0)
 
 
 def combined_hits(title: str, hits: Iterable[Hit]) -> list[list[object]]:
@@ -93,27 +114,36 @@ class Pipeline:
     async def run_source(
         self, spec: SourceConfig, next_run: datetime | None = None
     ) -> SourceReport:
+        """Run one source; whatever goes wrong is recorded on the source, never raised."""
         report = SourceReport(spec.name)
         source = self.sources[spec.name]
         watcher = watcher_for(spec.kind)
         validators = RunValidators(self.db)
+        ctx = WatchContext(
+            self.fetcher.for_run(validators), run_cpu, self._known, dict(source.state or {})
+        )
+        retry_after: float | None = None
+        empty = False
         try:
             if watcher is None:
                 raise WatchError(f"source kind {spec.kind!r} is not supported yet")
-            ctx = WatchContext(self.fetcher.for_run(validators), run_cpu, self._known)
             drafts = await watcher.poll(spec, ctx)
         except (WatchError, FetchError) as exc:
             report.error = str(exc)
+            retry_after = exc.retry_after if isinstance(exc, FetchError) else None
+            empty = isinstance(exc, NoArticlesError)
+        except Exception as exc:
+            # A watcher bug on one odd page must cost this run, not the daemon.
+            log.exception("watcher crashed", source=spec.name)
+            report.error = f"internal error: {type(exc).__name__}: {exc}"
         if report.error is not None:
-            async with self.db.writing() as session:
-                await record_failure(session, await session.merge(source), report.error, next_run)
-                await session.commit()
-            log.warning("source failed", source=spec.name, error=report.error)
+            await self._failed(spec, report, retry_after, empty)
             return report
         broken = [d for d in drafts if "error" in d.extra]
         drafts = [d for d in drafts if "error" not in d.extra]
         report.skipped = len(broken)
-        await self._store(spec, source, drafts, report, validators, next_run)
+        was_alerted = source.alerted_at is not None
+        await self._store(spec, source, drafts, report, validators, next_run, ctx.state)
         if broken:
             log.warning(
                 "articles skipped",
@@ -121,7 +151,45 @@ class Pipeline:
                 count=len(broken),
                 first=broken[0].extra["error"],
             )
+        if was_alerted:
+            await alert_operator(
+                self.config, f"源 {spec.name} 已恢复", f"{spec.url}\n{report.new} new articles"
+            )
         return report
+
+    async def _failed(
+        self, spec: SourceConfig, report: SourceReport, retry_after: float | None, empty: bool
+    ) -> None:
+        """Record the failure with its backoff, and alert the operator once per incident."""
+        assert report.error is not None
+        source = self.sources[spec.name]
+        delay = backoff_delay(spec, source.failures_in_row + 1, retry_after)
+        report.retry_at = utcnow() + timedelta(seconds=delay)
+        async with self.db.writing() as session:
+            merged = await session.merge(source)
+            await record_failure(session, merged, report.error, report.retry_at)
+            await session.commit()
+        self.sources[spec.name] = merged
+        log.warning("source failed", source=spec.name, error=report.error, retry_at=report.retry_at)
+        if merged.alerted_at is not None:
+            return
+        if empty and merged.last_success_at is not None:
+            subject = f"源 {spec.name} 突然没有文章（改版？）"
+        elif merged.failures_in_row >= spec.fail_alert_after:
+            subject = f"源 {spec.name} 连续失败 {merged.failures_in_row} 次"
+        else:
+            return
+        body = (
+            f"{spec.url}\n错误: {report.error}\n"
+            f"下次尝试: {report.retry_at.isoformat(timespec='seconds')}"
+        )
+        undelivered = await alert_operator(self.config, subject, body)
+        if undelivered is None or self.config.daemon.admin_channel is None:
+            async with self.db.writing() as session:
+                merged = await session.merge(merged)
+                await record_alerted(session, merged)
+                await session.commit()
+            self.sources[spec.name] = merged
 
     async def _store(
         self,
@@ -131,6 +199,7 @@ class Pipeline:
         report: SourceReport,
         validators: RunValidators,
         next_run: datetime | None,
+        state: dict[str, object],
     ) -> None:
         known = await self._known(d.url for d in drafts)
         fresh = [d for d in drafts if d.url not in known]
@@ -152,8 +221,9 @@ class Pipeline:
             report.matched = len(pairs)
             report.owed = await store_matches(session, pairs, self.topic_channels)
             await validators.save(session)
-            await record_success(session, merged, report.new, next_run)
+            await record_success(session, merged, report.new, next_run, state)
             await session.commit()
+        self.sources[spec.name] = merged
         log.info("source done", source=spec.name, new=report.new, matched=report.matched)
 
     async def deliver(self) -> DeliveryReport:

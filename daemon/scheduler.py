@@ -75,6 +75,19 @@ class Daemon:
         job = self.scheduler.get_job(job_id)
         return job.next_run_time.astimezone(UTC) if job and job.next_run_time else None
 
+    def _back_off(self, job_id: str, retry_at: datetime) -> None:
+        """Delay only this source's job; every other job keeps its own schedule."""
+        job = self.scheduler.get_job(job_id)
+        if job is not None:
+            job.modify(next_run_time=retry_at.astimezone(self.config.tz))
+
+    def _first_run(self, source: SourceConfig, now: datetime) -> datetime:
+        """Now, unless the source is failing and its backoff (kept across restarts) says later."""
+        row = self.pipeline.sources.get(source.name)
+        if row is None or not row.failures_in_row or row.next_run_at is None:
+            return now
+        return max(now, row.next_run_at.astimezone(self.config.tz))
+
     def build_jobs(self) -> None:
         now = datetime.now(self.config.tz)
         for source in self.config.sources:
@@ -83,7 +96,9 @@ class Daemon:
             job_id = f"source:{source.name}"
 
             async def run(source: SourceConfig = source, job_id: str = job_id) -> None:
-                await self.pipeline.run_source(source, self._next_run(job_id))
+                report = await self.pipeline.run_source(source, self._next_run(job_id))
+                if report.retry_at is not None:
+                    self._back_off(job_id, report.retry_at)
                 await self.pipeline.deliver()
 
             self.scheduler.add_job(
@@ -94,7 +109,7 @@ class Daemon:
                 max_instances=1,
                 coalesce=True,
                 misfire_grace_time=MISFIRE_GRACE,
-                next_run_time=now,
+                next_run_time=self._first_run(source, now),
             )
         self.scheduler.add_job(
             self._tracked("outbox", self.pipeline.deliver),

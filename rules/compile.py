@@ -8,6 +8,7 @@ on the clauses around hits that an evaluation actually needs verified.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -242,5 +243,13 @@ class _DocMatch:
 
 
 def compile_rules(rules: Sequence[TopicRule]) -> Matcher:
-    """Compile ``rules`` into a :class:`Matcher`; raises :class:`RuleError` on a bad topic."""
-    return Matcher(rules)
+    """Compile ``rules`` into a :class:`Matcher`; raises :class:`RuleError` on a bad topic.
+
+    The compiled matcher and jieba's dictionary live as long as the process, and a
+    full garbage collection that walks them holds the GIL long enough to stall the
+    event loop while matching runs in a worker thread; ``gc.freeze`` takes everything
+    alive now out of the collector's sight.
+    """
+    matcher = Matcher(rules)
+    gc.freeze()
+    return matcher

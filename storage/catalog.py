@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -46,13 +47,21 @@ async def sync_catalog(
 
 
 async def record_success(
-    session: AsyncSession, source: Source, articles: int, next_run: datetime | None
+    session: AsyncSession,
+    source: Source,
+    articles: int,
+    next_run: datetime | None,
+    state: dict[str, Any] | None = None,
 ) -> None:
+    """A run worked: the incident (if any) is over and the watcher's state is kept."""
     now = utcnow()
     source.last_run_at = source.last_success_at = now
     source.failures_in_row = 0
     source.last_article_count = articles
     source.next_run_at = next_run
+    source.alerted_at = None
+    if state is not None:
+        source.state = dict(state)
     session.add(source)
 
 
@@ -64,6 +73,12 @@ async def record_failure(
     source.last_error = error[:2000]
     source.failures_in_row += 1
     source.next_run_at = next_run
+    session.add(source)
+
+
+async def record_alerted(session: AsyncSession, source: Source) -> None:
+    """The operator knows about this incident; do not alert again until it is over."""
+    source.alerted_at = utcnow()
     session.add(source)
 
 
@@ -85,6 +100,9 @@ class RunValidators:
 
     async def put(self, url: str, etag: str | None, last_modified: str | None) -> None:
         self.fresh[url] = (etag, last_modified)
+
+    async def discard(self, url: str) -> None:
+        self.fresh.pop(url, None)
 
     async def save(self, session: AsyncSession) -> None:
         for url, (etag, last_modified) in self.fresh.items():

@@ -33,6 +33,13 @@ class Source(SQLModel, table=True):
     failures_in_row: int = 0
     last_article_count: int | None = None
     next_run_at: datetime | None = _utc()
+    # Set when the operator was alerted about the current incident; cleared on recovery,
+    # so one incident alerts once, not on every failed run.
+    alerted_at: datetime | None = _utc()
+    # Watcher memory between runs (WatchContext.state), e.g. {"last_issue": "2024-12-25"}.
+    state: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
 
 
 class HttpCache(SQLModel, table=True):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+
+from tests.sites import Hits, site_app
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -125,3 +127,29 @@ def write_config(tmp_path: Path) -> Callable[[str], Path]:
         return path
 
     return write
+
+
+SiteFactory = Callable[..., Awaitable[tuple[str, Hits]]]
+
+
+@pytest.fixture
+async def serve_site(aiohttp_server: Callable[..., Awaitable[TestServer]]) -> SiteFactory:
+    """``base_url, hits = await serve_site("classic", encoding="gbk")``: a platform fixture site."""
+
+    async def start(name: str, **kwargs: Any) -> tuple[str, Hits]:
+        app, hits = site_app(name, **kwargs)
+        server = await aiohttp_server(app)
+        return str(server.make_url("")).rstrip("/"), hits
+
+    return start
+
+
+@pytest.fixture
+async def serve_app(aiohttp_server: Callable[..., Awaitable[TestServer]]) -> Callable[..., Any]:
+    """Serve any aiohttp app; returns its base URL."""
+
+    async def start(app: web.Application) -> str:
+        server = await aiohttp_server(app)
+        return str(server.make_url("")).rstrip("/")
+
+    return start

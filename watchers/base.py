@@ -43,6 +43,14 @@ class WatchError(Exception):
     """A source-level failure worth recording on the source (one line, no traceback)."""
 
 
+class NoArticlesError(WatchError):
+    """A page that should list articles lists none: usually a redesign, not "no news".
+
+    Raised instead of returning ``[]`` so the failure is recorded and the operator
+    is alerted, rather than the source going silently quiet.
+    """
+
+
 @dataclass(slots=True)
 class WatchContext:
     """Everything a watcher may use besides its own config."""
@@ -50,6 +58,9 @@ class WatchContext:
     fetcher: SourceFetcher
     run_cpu: Callable[..., Awaitable[Any]]
     known_urls: Callable[[Iterable[str]], Awaitable[set[str]]]
+    # The source's own memory between runs (e.g. the last e-paper issue fetched);
+    # saved only when the run's articles are, so a failed run changes nothing.
+    state: dict[str, Any] = field(default_factory=dict)
 
 
 class Watcher(Protocol):

@@ -2,8 +2,11 @@
 
 Order: BOM → HTTP charset → ``<meta charset>`` → strict UTF-8 → GB18030. Every
 GB2312/GBK label is read as GB18030 (a superset: rare name characters such as 镕
-and 喆 sit outside GB2312). A decode that yields replacement characters is a
-wrong guess, so the next candidate is tried.
+and 喆 sit outside GB2312). A decode that yields replacement characters or
+mojibake is a wrong guess, so the next candidate is tried: a legacy label on bytes
+that are valid multi-byte UTF-8 (GB18030 would "succeed" on them, producing 鍙戝竷
+garbage), or a single-byte codec (latin-1 is a common lie) turning Chinese bytes
+into runs of accented Latin letters.
 """
 
 from __future__ import annotations
@@ -42,12 +45,33 @@ def charset_from_content_type(content_type: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-def _try(data: bytes, encoding: str) -> str | None:
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _looks_wrong(text: str, encoding: str, data_is_utf8: bool) -> bool:
+    """Mojibake checks for a decode that raised no error."""
+    if "\ufffd" in text:
+        return True
+    if encoding == "utf-8" or text.isascii():
+        return False
+    if data_is_utf8:
+        # Non-ASCII bytes that form valid UTF-8 are UTF-8; no Chinese legacy text does by chance.
+        return True
+    latin = sum(1 for ch in text if "\x80" <= ch <= "\xff")
+    return latin >= 4 and latin * 3 > sum(1 for ch in text if not ch.isascii())
+
+
+def _try(data: bytes, encoding: str, data_is_utf8: bool) -> str | None:
     try:
         text = data.decode(encoding)
     except (UnicodeDecodeError, LookupError):
         return None
-    return None if "\ufffd" in text else text
+    return None if _looks_wrong(text, encoding, data_is_utf8) else text
 
 
 def decode(data: bytes, *, content_type: str | None = None, override: str | None = None) -> str:
@@ -67,8 +91,9 @@ def decode(data: bytes, *, content_type: str | None = None, override: str | None
         encoding = canonical_encoding(label)
         if encoding and encoding not in candidates:
             candidates.append(encoding)
+    data_is_utf8 = not data.isascii() and _is_utf8(data)
     for encoding in (*candidates, "utf-8", "gb18030"):
-        text = _try(data, encoding)
+        text = _try(data, encoding, data_is_utf8)
         if text is not None:
             return text
     return data.decode(candidates[0] if candidates else "utf-8", errors="replace")

@@ -16,6 +16,7 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 import aiohttp
+from multidict import CIMultiDict
 
 from daemon.config import FetchConfig
 from watchers.decode import decode
@@ -24,11 +25,20 @@ from watchers.decode import decode
 class FetchError(Exception):
     """A request failed; ``str()`` is one line naming the URL, safe to store on the source."""
 
-    def __init__(self, url: str, reason: str, *, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        reason: str,
+        *,
+        retry_after: float | None = None,
+        status: int | None = None,
+    ) -> None:
         super().__init__(f"{url}: {reason}")
         self.url = url
         self.reason = reason
         self.retry_after = retry_after
+        # The HTTP status when the server answered; e-paper watchers read 404 as "no issue".
+        self.status = status
 
 
 class ValidatorStore(Protocol):
@@ -38,12 +48,15 @@ class ValidatorStore(Protocol):
 
     async def put(self, url: str, etag: str | None, last_modified: str | None) -> None: ...
 
+    async def discard(self, url: str) -> None: ...
+
 
 @dataclass(slots=True)
 class FetchResult:
     url: str
     status: int
     body: bytes
+    # Case-insensitive: servers spell it "ETag" or "Etag", and a plain dict would miss one.
     headers: Mapping[str, str]
     not_modified: bool = False
 
@@ -99,7 +112,9 @@ class Fetcher:
         self._session = aiohttp.ClientSession(
             timeout=timeout,
             headers={"User-Agent": self.config.user_agent, "Accept-Language": "zh-CN,zh;q=0.9"},
-            connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300),
+            # No pool limit: the per-host gates already bound concurrency, and a pool
+            # queue would be time spent inside the request deadline without any I/O.
+            connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
             auto_decompress=True,
         )
         return self
@@ -109,7 +124,9 @@ class Fetcher:
             await self._session.close()
 
     def _gate(self, url: str) -> _HostGate:
-        host = (urlsplit(url).hostname or "").lower()
+        # host:port, not host: two servers on one address are two sites to be polite to.
+        parts = urlsplit(url)
+        host = f"{(parts.hostname or '').lower()}:{parts.port or parts.scheme}"
         gate = self._gates.get(host)
         if gate is None:
             gate = _HostGate(
@@ -165,17 +182,26 @@ class Fetcher:
                 ) as response,
             ):
                 if response.status == 304:
-                    return FetchResult(str(response.url), 304, b"", dict(response.headers), True)
+                    return FetchResult(
+                        str(response.url), 304, b"", CIMultiDict(response.headers), True
+                    )
                 if response.status in (429, 503):
                     raise FetchError(
                         url,
                         f"HTTP {response.status} {response.reason or ''}".strip(),
                         retry_after=_retry_after(response.headers.get("Retry-After")),
+                        status=response.status,
                     )
                 if response.status >= 400:
-                    raise FetchError(url, f"HTTP {response.status} {response.reason or ''}".strip())
+                    raise FetchError(
+                        url,
+                        f"HTTP {response.status} {response.reason or ''}".strip(),
+                        status=response.status,
+                    )
                 body = await self._read_capped(url, response)
-                return FetchResult(str(response.url), response.status, body, dict(response.headers))
+                return FetchResult(
+                    str(response.url), response.status, body, CIMultiDict(response.headers)
+                )
         except TimeoutError:
             raise FetchError(url, "timed out") from None
         except aiohttp.TooManyRedirects:
@@ -214,3 +240,9 @@ class SourceFetcher:
 
     async def post(self, url: str, data: Mapping[str, str]) -> FetchResult:
         return await self.fetcher.request("POST", url, data=data)
+
+    async def forget(self, url: str) -> None:
+        """Drop ``url``'s new validators: its page was fetched but not fully processed,
+        so the next run must get a full 200, not a 304 that hides what was missed."""
+        if self.validators is not None:
+            await self.validators.discard(url)

@@ -9,15 +9,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
-from watchers.base import ArticleDraft, WatchContext, WatchError
+from watchers.base import ArticleDraft, NoArticlesError, WatchContext
 from watchers.dates import parse_site_date
 from watchers.fetch import FetchError
 from watchers.htmltext import node_text, parse_html
 
 if TYPE_CHECKING:
+    from selectolax.lexbor import LexborHTMLParser
+
+if TYPE_CHECKING:
     from daemon.config import Selectors, SourceConfig
 
-_TEXT_FALLBACKS = ("#zoom", "#ozoom", "article", ".article", ".content", "#content", "body")
+_TEXT_FALLBACKS = ("#zoom", "#ozoom", "article", ".article", ".content", "#content")
+# trafilatura output made mostly of link texts is a sidebar or menu, not the article
+# (it does that on short Chinese notices); below this share of non-link text it is refused.
+_MIN_OWN_TEXT = 0.5
 _DATE_FALLBACKS = (".date", ".time", "time", ".pubtime", "span.date")
 
 
@@ -52,6 +58,8 @@ def extract_article(html: str, url: str, selectors: Selectors, link_text: str) -
         text = node_text(tree.css_first(selector))
         if text:
             break
+    if not text:
+        text = _fallback_text(html, tree)
     if text.startswith(title):
         text = text[len(title) :].lstrip()
     date_text = ""
@@ -64,6 +72,19 @@ def extract_article(html: str, url: str, selectors: Selectors, link_text: str) -
     return ArticleDraft(url=url, title=title, text=text, published=published)
 
 
+def _fallback_text(html: str, tree: LexborHTMLParser) -> str:
+    """trafilatura's main text when no selector matched, unless it is mostly link text."""
+    import trafilatura
+
+    extracted = trafilatura.extract(html, include_comments=False, include_tables=False) or ""
+    lines = [line.strip() for line in extracted.split("\n") if line.strip()]
+    if not lines:
+        return ""
+    link_texts = {a.text(strip=True) for a in tree.css("a") if a.text(strip=True)}
+    own = sum(len(line) for line in lines if line not in link_texts)
+    return "\n".join(lines) if own >= _MIN_OWN_TEXT * sum(map(len, lines)) else ""
+
+
 class HtmlWatcher:
     async def poll(self, source: SourceConfig, ctx: WatchContext) -> list[ArticleDraft]:
         page = await ctx.fetcher.get(source.url, conditional=True)
@@ -72,7 +93,7 @@ class HtmlWatcher:
         html = page.text(source.encoding)
         links = await ctx.run_cpu(list_links, html, page.url, source.selectors.item)
         if not links:
-            raise WatchError(
+            raise NoArticlesError(
                 f"{source.url}: no article links match selector {source.selectors.item!r}"
             )
         known = await ctx.known_urls(url for url, _ in links)
@@ -93,6 +114,11 @@ class HtmlWatcher:
                 source.selectors,
                 link_text,
             )
+            if not draft.text:
+                drafts.append(
+                    ArticleDraft(url=url, title="", text="", extra={"error": f"{url}: no body"})
+                )
+                continue
             draft.place = draft.place or source.region
             drafts.append(draft)
         return drafts

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from watchers.base import Watcher
+from watchers.epaper import EpaperWatcher
 from watchers.feed import FeedWatcher
+from watchers.hanweb import HanwebWatcher
 from watchers.html import HtmlWatcher
 from watchers.pagetext import PageTextWatcher
 
@@ -12,6 +14,8 @@ WATCHERS: dict[str, Watcher] = {
     "html": HtmlWatcher(),
     "text": PageTextWatcher(),
     "pdf": PageTextWatcher(),
+    "epaper": EpaperWatcher(),
+    "hanweb": HanwebWatcher(),
 }
 
 

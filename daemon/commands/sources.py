@@ -29,6 +29,8 @@ def run(args: argparse.Namespace) -> int:
     stored = run_async(health(config))
     tz = config.tz
     header = f"{'source':<20} {'kind':<7} {'state':<9} {'last success':<17} {'fails':>5}  "
+    # "unhealthy": failed fail_alert_after times in a row, or alerted and not yet recovered;
+    # it is still tried, at its backoff time ("next run").
     print(header + f"{'next run':<17} last error")
     for spec in config.sources:
         row = stored.get(spec.name)
@@ -36,6 +38,8 @@ def run(args: argparse.Namespace) -> int:
             state = "disabled"
         elif row is None or row.last_run_at is None:
             state = "new"
+        elif row.failures_in_row >= spec.fail_alert_after or row.alerted_at is not None:
+            state = "unhealthy"
         elif row.failures_in_row:
             state = "failing"
         else:

@@ -1,0 +1,5 @@
+"""E-paper (数字报) watchers: Founder classic, Founder pc layout and the PaperIndex family."""
+
+from watchers.epaper.watcher import EpaperWatcher
+
+__all__ = ["EpaperWatcher"]

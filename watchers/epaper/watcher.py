@@ -1,0 +1,278 @@
+"""``kind = "epaper"``: every page (版面) and article of each issue not yet stored.
+
+Flow: open the entry page and follow its refresh to the latest issue's first page
+(stepping back a day at a time if that issue is not out yet), recognise the
+platform, then walk the issue days planned by ``days_to_fetch``. Each page lists its
+articles; only those not already stored are fetched. A page that exists only as a
+PDF goes to the segmenter when it is installed.
+
+The last issue day walked completely is kept in ``ctx.state["last_issue"]`` (saved
+with the run's articles), which is what makes catch-up after downtime possible.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from watchers.base import ArticleDraft, NoArticlesError, WatchContext, WatchError
+from watchers.dates import SITE_TZ
+from watchers.epaper.common import IssuePage, PageRef, redirect_target, same_page
+from watchers.epaper.detect import EXPECTED, Platform, detect
+from watchers.epaper.issues import IssueUrl, days_to_fetch, issue_url
+from watchers.fetch import FetchError
+
+if TYPE_CHECKING:
+    from daemon.config import SourceConfig
+
+MAX_REFRESH_HOPS = 4
+# How far back "today's issue is not out yet" may step when catchup_days is smaller.
+MIN_LOOKBACK_DAYS = 7
+
+
+class _Missing(Exception):
+    """A dated issue URL answered 404: that day has no issue (yet)."""
+
+
+def _skipped(url: str, reason: str) -> ArticleDraft:
+    """A placeholder the pipeline counts and logs as a skipped item, with its reason."""
+    return ArticleDraft(url=url, title="", text="", extra={"error": f"{url}: {reason}"})
+
+
+@dataclass
+class _Run:
+    """One poll: the source, its context and what it has produced so far."""
+
+    source: SourceConfig
+    ctx: WatchContext
+    drafts: list[ArticleDraft] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+
+    @property
+    def budget_left(self) -> bool:
+        return sum("error" not in d.extra for d in self.drafts) < self.source.max_articles
+
+    async def open(self, url: str) -> tuple[str, str]:
+        """(final URL, HTML) of ``url`` after meta-refresh/location redirects."""
+        for _ in range(MAX_REFRESH_HOPS):
+            try:
+                result = await self.ctx.fetcher.get(url)
+            except FetchError as exc:
+                if exc.status == 404 and issue_url(url) and url != self.source.url:
+                    raise _Missing(url) from None
+                raise
+            html = result.text(self.source.encoding)
+            target = redirect_target(html, result.url)
+            if target is None or same_page(target, result.url):
+                return result.url, html
+            url = target
+        raise WatchError(f"{url}: more than {MAX_REFRESH_HOPS} refresh redirects")
+
+
+class EpaperWatcher:
+    async def poll(self, source: SourceConfig, ctx: WatchContext) -> list[ArticleDraft]:
+        run = _Run(source, ctx)
+        platform, dated, first_url, first_html = await self._latest(run)
+        last = ctx.state.get("last_issue")
+        last_day = date.fromisoformat(last) if isinstance(last, str) else None
+        complete_through = last_day
+        all_complete = True
+        for day in days_to_fetch(dated.day, last_day, source.catchup_days):
+            if day == dated.day:
+                url, html = first_url, first_html
+            else:
+                try:
+                    url, html = await run.open(dated.for_date(day))
+                except _Missing:
+                    continue  # no paper that day (Sundays, holidays)
+                except FetchError as exc:
+                    if exc.retry_after is not None:
+                        raise
+                    run.drafts.append(_skipped(exc.url, exc.reason))
+                    all_complete = False
+                    continue
+            complete = await self._walk_issue(run, platform, url, html, day, day == dated.day)
+            all_complete = all_complete and complete
+            if all_complete:
+                complete_through = day
+        if complete_through is not None:
+            ctx.state["last_issue"] = complete_through.isoformat()
+        return run.drafts
+
+    async def _latest(self, run: _Run) -> tuple[Platform, IssueUrl, str, str]:
+        """The platform and the first page of the latest issue that is out."""
+        source = run.source
+        try:
+            url, html = await run.open(source.url)
+        except _Missing as missing:
+            url, html = await self._step_back(run, str(missing))
+        platform = detect(url, html)
+        if platform is None:
+            raise WatchError(f"{source.url}: not a recognised e-paper: {EXPECTED}")
+        dated = issue_url(url)
+        if dated is None:
+            raise WatchError(
+                f"{url}: {platform.NAME} page without an issue date in its URL; {EXPECTED}"
+            )
+        return platform, dated, url, html
+
+    async def _step_back(self, run: _Run, missing_url: str) -> tuple[str, str]:
+        """Today's issue is not out yet: the newest earlier day that has one."""
+        dated = issue_url(missing_url)
+        assert dated is not None
+        for back in range(1, max(run.source.catchup_days, MIN_LOOKBACK_DAYS) + 1):
+            try:
+                return await run.open(dated.for_date(dated.day - timedelta(days=back)))
+            except _Missing:
+                continue
+        raise WatchError(f"{missing_url}: no issue found in the last {back} days")
+
+    async def _walk_issue(
+        self,
+        run: _Run,
+        platform: Platform,
+        first_url: str,
+        first_html: str,
+        day: date,
+        latest: bool,
+    ) -> bool:
+        """Every page of one issue; True when nothing was missed (all pages and articles)."""
+        first = await run.ctx.run_cpu(platform.parse_page, first_html, first_url)
+        refs = first.pages or [PageRef(first_url, first.label)]
+        complete = True
+        content_seen = False
+        for ref in refs:
+            if same_page(ref.url, first_url):
+                page = first
+            else:
+                try:
+                    result = await run.ctx.fetcher.get(ref.url, conditional=True)
+                except FetchError as exc:
+                    if exc.retry_after is not None:
+                        raise
+                    run.drafts.append(_skipped(ref.url, exc.reason))
+                    complete = False
+                    continue
+                if result.not_modified:
+                    content_seen = True  # walked completely in an earlier run
+                    continue
+                page = await run.ctx.run_cpu(
+                    platform.parse_page, result.text(run.source.encoding), result.url
+                )
+            page.label = page.label or ref.label
+            page.issue_date = page.issue_date or first.issue_date or day
+            page.paper = page.paper or first.paper
+            if page.articles:
+                content_seen = True
+                page_complete = await self._articles(run, platform, page)
+            elif page.pdf_url:
+                content_seen = True
+                page_complete = await self._pdf_page(run, page)
+            else:
+                continue
+            if not page_complete:
+                complete = False
+                await run.ctx.fetcher.forget(page.url)
+        if not content_seen:
+            reason = (
+                f"issue of {day} lists no articles on its {len(refs)} page(s) "
+                f"(expected {platform.NAME} article links; site redesigned?)"
+            )
+            if latest:
+                raise NoArticlesError(f"{first_url}: {reason}")
+            run.drafts.append(_skipped(first_url, reason))
+        return complete
+
+    async def _articles(self, run: _Run, platform: Platform, page: IssuePage) -> bool:
+        """New articles of one page; False when one could not be fetched (retry next run)."""
+        known = await run.ctx.known_urls(url for url, _ in page.articles)
+        complete = True
+        for url, link_text in page.articles:
+            if url in known or url in run.seen:
+                continue
+            if not run.budget_left:
+                return False
+            run.seen.add(url)
+            try:
+                result = await run.ctx.fetcher.get(url)
+            except FetchError as exc:
+                if exc.retry_after is not None:
+                    raise
+                run.drafts.append(_skipped(url, exc.reason))
+                complete = False
+                continue
+            parts = await run.ctx.run_cpu(
+                platform.parse_article, result.text(run.source.encoding), result.url
+            )
+            if not parts.body:
+                run.drafts.append(_skipped(url, f"no article body found ({platform.NAME})"))
+                continue
+            day = parts.issue_date or page.issue_date
+            number = parts.page_number or page.number
+            run.drafts.append(
+                ArticleDraft(
+                    url=url,
+                    title=parts.title or link_text,
+                    text=parts.body,
+                    kicker=parts.kicker,
+                    subtitle=parts.subtitle,
+                    author=parts.author,
+                    place=run.source.region,
+                    published=_midnight(day),
+                    page=page.label or (f"第{number}版" if number else ""),
+                    extra={
+                        "paper": parts.paper or page.paper,
+                        "page_number": number,
+                        "pdf": page.pdf_url,
+                        "issue_date": day.isoformat() if day else "",
+                        "platform": platform.NAME,
+                    },
+                )
+            )
+        return complete
+
+    async def _pdf_page(self, run: _Run, page: IssuePage) -> bool:
+        """A page that exists only as PDF: split by the segmenter, when it is installed."""
+        try:
+            from watchers.segment import segment_bytes  # type: ignore[import-not-found]
+        except ImportError:
+            run.drafts.append(
+                _skipped(page.pdf_url, "page exists only as PDF and no segmenter is installed")
+            )
+            return True
+        base = page.pdf_url
+        if await run.ctx.known_urls([f"{base}#a1"]):
+            return True
+        try:
+            result = await run.ctx.fetcher.get(base)
+        except FetchError as exc:
+            if exc.retry_after is not None:
+                raise
+            run.drafts.append(_skipped(base, exc.reason))
+            return False
+        items = await run.ctx.run_cpu(segment_bytes, result.body, name=base)
+        for i, item in enumerate(items, 1):
+            run.drafts.append(
+                ArticleDraft(
+                    url=f"{base}#a{i}",
+                    title=item.title,
+                    text=item.text,
+                    kicker=item.kicker,
+                    kind=item.kind,
+                    place=item.place or run.source.region,
+                    published=_midnight(page.issue_date),
+                    page=page.label,
+                    continued_to=item.continued_to,
+                    continued_from=item.continued_from,
+                    extra={"pdf": base, "page_number": page.number, "paper": page.paper},
+                )
+            )
+        return True
+
+
+def _midnight(day: date | None) -> datetime | None:
+    """An issue day as a timestamp: China midnight, stored in UTC."""
+    if day is None:
+        return None
+    return datetime(day.year, day.month, day.day, tzinfo=SITE_TZ).astimezone(UTC)
