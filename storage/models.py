@@ -124,3 +124,7 @@ class Delivery(SQLModel, table=True):
     claimed_until: datetime | None = _utc()
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = _utc()
+
+
+# Tables defined by feature packages register on the same metadata (for Alembic).
+from storage.dedup import models as _dedup_models  # noqa: E402,F401
