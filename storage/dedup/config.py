@@ -22,10 +22,10 @@ class DedupConfig(BaseModel):
     num_perm: int = Field(default=128, ge=16, le=1024)
     bands: int = Field(default=32, ge=1)
     rows: int = Field(default=4, ge=1)
-    lead_chars: int = Field(default=120, ge=0)
+    lead_chars: int = Field(default=50, ge=0)
     """Length of the opening whose own sketch finds trimmed copies (0 turns it off)."""
     lead_bands: int = Field(default=8, ge=0)
-    min_chars: int = Field(default=60, ge=1)
+    min_chars: int = Field(default=50, ge=1)
     """Cleaned texts shorter than this (one-line notices, captions) match only exactly."""
     max_chars: int = Field(default=20_000, ge=1_000)
     """Only this many cleaned characters are shingled, so huge articles stay cheap."""

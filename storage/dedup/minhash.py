@@ -17,8 +17,9 @@ from functools import lru_cache
 import numpy as np
 from datasketch import MinHash
 
+from rules.normalize import normalize
 from storage.dedup.config import DedupConfig
-from storage.dedup.shingles import clean_text, shingles
+from storage.dedup.shingles import clean_text, letters, shingles
 
 SEED = 20240520
 _SCHEME = "affine32"
@@ -81,20 +82,20 @@ def _salt(family: bytes, cfg: DedupConfig) -> bytes:
     return hashlib.blake2b(family + shape, digest_size=15).digest()
 
 
-def content_digest(title: str, cleaned: str, min_chars: int) -> str:
-    """Exact-duplicate key: the cleaned body, or title and body for short items.
+def content_digest(title: str, text: str, cleaned: str, min_chars: int) -> str:
+    """Exact-duplicate key: the cleaned body, or title and whole text for short items.
 
-    A retitled copy of a real article has the same body, so the title stays out;
-    a short item is identified by its title too, so two different notices with
-    the same one-line body ("详见附件") are not one story.
+    A retitled copy of a real article has the same body, so the title stays out.
+    A short item is identified by its title and its *unstripped* text: a photo
+    caption is nothing but a caption line and a byline, which stripping would
+    empty, and two captions under one headline ("纸坊镇夏收忙") are two photos.
     """
     if len(cleaned) >= min_chars:
         key = cleaned
     else:
-        title_clean = clean_text(title)
-        if not title_clean and not cleaned:
+        key = f"{letters(normalize(title))}\n{letters(normalize(text))}"
+        if key == "\n":
             return ""
-        key = f"{title_clean}\n{cleaned}"
     return hashlib.sha1(key.encode()).hexdigest()
 
 
@@ -108,7 +109,7 @@ def text_shingles(cleaned: str, cfg: DedupConfig) -> frozenset[int]:
 def sketch(title: str, text: str, cfg: DedupConfig) -> Sketch:
     """Digest, shingles and band keys of one article (CPU work: run it in a thread)."""
     cleaned = clean_text(text)
-    digest = content_digest(title, cleaned, cfg.min_chars)
+    digest = content_digest(title, text, cleaned, cfg.min_chars)
     values = text_shingles(cleaned, cfg)
     if not values:
         return Sketch(digest, frozenset(), ())

@@ -44,7 +44,7 @@ _NOISE_LINE = re.compile(
     rf"^\s*{_MARK}?\s*(?:{_ROLE}|文|图|文/图|文图)\s*[/:：]?\s*{_NAMES}\s*(?:摄|报道)?\s*$"
     rf"|{_MARK}.{{0,40}}摄\s*$"
     r"|^\s*(?:图为|图片|▲|△|图[:：])"
-    r"|^\s*(?:责任编辑|编辑|审核|审校|校对|来源|稿源|供稿|作者|发布日期|发布时间|时间|点击数|浏览次数)\s*[:：]"
+    r"|^\s*[(\[【]?\s*(?:责任编辑|编辑|审核|审校|校对|来源|稿源|供稿|作者|发布日期|发布时间|时间|点击数|浏览次数)\s*[:：]"
 )
 # Site furniture, recognised by keywords only on short lines so body text survives.
 _FOOTER = re.compile(
@@ -76,7 +76,12 @@ def clean_text(text: str) -> str:
 
     This string is what the content hash and the shingles are made of.
     """
-    return _NOT_TEXT.sub("", normalize(strip_noise(text)))
+    return letters(normalize(strip_noise(text)))
+
+
+def letters(normalized: str) -> str:
+    """Only letters and digits: punctuation retouched by an editor changes nothing."""
+    return _NOT_TEXT.sub("", normalized)
 
 
 def shingles(cleaned: str, size: int) -> set[int]:
