@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.canonical import url_key
 from storage.dedup.clusters import find_cluster
 from storage.dedup.config import DedupConfig
-from storage.dedup.continuations import join_text, pick_head
+from storage.dedup.continuations import join_text, page_order, pick_head
 from storage.dedup.index import add_band_keys
 from storage.dedup.minhash import Sketch, sketch
 from storage.models import Article, Channel, Delivery, Match, Source, Topic
@@ -111,8 +111,14 @@ async def store_articles(
     known = await known_url_keys(session, (d.url for d in drafts))
     out: list[Article | None] = [None] * len(drafts)
     stored: dict[str, Article] = {}
-    # Heads before their parts, so a part finds its head's cluster in this batch.
-    order = sorted(range(len(drafts)), key=lambda i: "continuation_of" in drafts[i].extra)
+    # Heads before their parts, front pages first, so a part finds its head's cluster.
+    order = sorted(
+        range(len(drafts)),
+        key=lambda i: (
+            "continuation_of" in drafts[i].extra,
+            page_order(drafts[i].continued_from),
+        ),
+    )
     for i in order:
         draft, draft_sketch = drafts[i], sketches[i]
         key = url_key(draft.url)
@@ -157,7 +163,7 @@ async def store_articles(
         if article.cluster_id is None:
             article.cluster_id = article.id
         if index_it:
-            await add_band_keys(session, article.id or 0, draft_sketch.band_keys)
+            add_band_keys(session, article.id or 0, draft_sketch.band_keys)
         stored[key] = article
         out[i] = article
     return out

@@ -38,6 +38,13 @@ def page_number(label: str) -> str:
     return f"{found.group(1)}{found.group(2)}" if found else ""
 
 
+def page_order(label: str) -> tuple[str, int]:
+    """Sort key of a page label, so parts are joined front to back (1 → 2 → 3)."""
+    token = page_number(label)
+    digits = token.lstrip("abcdefghijklmnopqrstuvwxyz")
+    return token[: len(token) - len(digits)], int(digits) if digits else 0
+
+
 def _title_key(title: str) -> str:
     return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", title).casefold())
 
@@ -83,9 +90,8 @@ def join_continuations(drafts: list[ArticleDraft]) -> None:
     order because a part that continues further is itself a head.
     """
     open_heads = [d for d in drafts if d.continued_to]
-    for part in drafts:
-        if not part.continued_from or "continuation_of" in part.extra:
-            continue
+    parts = [d for d in drafts if d.continued_from and "continuation_of" not in d.extra]
+    for part in sorted(parts, key=lambda d: page_order(d.continued_from)):
         candidates = [h for h in open_heads if h is not part]
         index = pick_head(
             part.title,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -42,13 +42,9 @@ def is_duplicate(sim: Similarity, cfg: DedupConfig) -> bool:
     return sim.jaccard >= cfg.jaccard or sim.containment >= cfg.containment
 
 
-async def add_band_keys(session: AsyncSession, article_id: int, keys: Sequence[int]) -> None:
+def add_band_keys(session: AsyncSession, article_id: int, keys: Sequence[int]) -> None:
     """Index an article under its band keys (duplicates within one sketch collapse)."""
-    unique = sorted(set(keys))
-    if unique:
-        await session.execute(
-            insert(DedupBand), [{"band_key": k, "article_id": article_id} for k in unique]
-        )
+    session.add_all(DedupBand(band_key=k, article_id=article_id) for k in sorted(set(keys)))
 
 
 async def candidates(
