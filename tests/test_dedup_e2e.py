@@ -33,10 +33,12 @@ def site(
 <item><title>县人民医院启动夏季义诊活动</title><link>{{base}}/feed/clinic.html</link>
 <description><![CDATA[<p>县人民医院组织专家深入乡镇开展义诊。</p>]]></description></item>
 </channel></rss>"""
-    listing = """<html><body><ul class="news-list">
-<li><a href="news/1.html">{t}</a></li></ul></body></html>""".format(t=edited_title)
-    article = "<html><body><h1>{t}</h1><div class='date'>2024-05-20</div><div id='zoom'>{p}</div></body></html>".format(
-        t=edited_title, p="".join(f"<p>{p}</p>" for p in edited.split("\n"))
+    listing = f"""<html><body><ul class="news-list">
+<li><a href="news/1.html">{edited_title}</a></li></ul></body></html>"""
+    body = "".join(f"<p>{p}</p>" for p in edited.split("\n"))
+    article = (
+        f"<html><body><h1>{edited_title}</h1><div class='date'>2024-05-20</div>"
+        f"<div id='zoom'>{body}</div></body></html>"
     )
 
     async def serve(request: web.Request) -> web.Response:
