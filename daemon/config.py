@@ -28,6 +28,7 @@ from daemon.errors import UserError
 from daemon.tomlpos import Path as KeyPath
 from daemon.tomlpos import format_path, key_lines, line_of
 from daemon.units import Duration, Size
+from storage.dedup.config import DedupConfig
 
 SourceKind = Literal["feed", "html", "epaper", "hanweb", "pdf", "text"]
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -230,6 +231,7 @@ class Config(_Strict):
     daemon: DaemonConfig = DaemonConfig()
     storage: StorageConfig = StorageConfig()
     fetch: FetchConfig = FetchConfig()
+    dedup: DedupConfig = DedupConfig()
     sources: list[SourceConfig] = []
     topics: list[TopicConfig] = []
     channels: list[ChannelConfig] = []

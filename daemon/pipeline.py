@@ -19,7 +19,7 @@ from daemon.notify.operator import alert_operator
 from daemon.notify.outbox import DeliveryReport, deliver_due
 from rules import Document, Hit, TopicRule, compile_rules
 from rules.normalize import normalize
-from storage.articles import known_url_keys, store_articles, store_matches
+from storage.articles import known_url_keys, sketch_drafts, store_articles, store_matches
 from storage.catalog import (
     RunValidators,
     record_alerted,
@@ -28,6 +28,7 @@ from storage.catalog import (
     sync_catalog,
 )
 from storage.db import Database
+from storage.dedup.continuations import join_continuations
 from storage.models import Article, Source
 from storage.types import utcnow
 from watchers.base import ArticleDraft, NoArticlesError, WatchContext, WatchError
@@ -203,14 +204,19 @@ class Pipeline:
     ) -> None:
         known = await self._known(d.url for d in drafts)
         fresh = [d for d in drafts if d.url not in known]
+        join_continuations(fresh)
+        # A part joined into its head is matched as part of the head's text only.
         documents = [
             Document(id=str(i), title=d.title, text=d.text, source=spec.name, place=d.place)
             for i, d in enumerate(fresh)
+            if "continuation_of" not in d.extra
         ]
-        found = await run_cpu(self.matcher.match_many, documents)
+        results = iter(await run_cpu(self.matcher.match_many, documents))
+        found = [[] if "continuation_of" in d.extra else next(results) for d in fresh]
+        sketches = await run_cpu(sketch_drafts, fresh, self.config.dedup)
         async with self.db.writing() as session:
             merged = await session.merge(source)
-            stored = await store_articles(session, merged, fresh)
+            stored = await store_articles(session, merged, fresh, self.config.dedup, sketches)
             pairs: list[tuple[Article, str, list[list[object]]]] = []
             for draft, article, matches in zip(fresh, stored, found, strict=True):
                 if article is None:

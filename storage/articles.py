@@ -12,7 +12,12 @@ from collections.abc import Iterable, Sequence
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.canonical import content_hash, url_key
+from storage.canonical import url_key
+from storage.dedup.clusters import find_cluster
+from storage.dedup.config import DedupConfig
+from storage.dedup.continuations import join_text, page_order, pick_head
+from storage.dedup.index import add_band_keys
+from storage.dedup.minhash import Sketch, sketch
 from storage.models import Article, Channel, Delivery, Match, Source, Topic
 from watchers.base import ArticleDraft
 
@@ -29,27 +34,105 @@ async def known_url_keys(session: AsyncSession, urls: Iterable[str]) -> set[str]
     return found
 
 
-async def _cluster_for(session: AsyncSession, digest: str) -> int | None:
-    row = await session.exec(
-        select(Article.cluster_id).where(Article.content_hash == digest).limit(1)
+_RECENT_HEADS = 200  # a continued part arrives with the same edition, so recent rows suffice
+
+
+def sketch_drafts(drafts: Sequence[ArticleDraft], cfg: DedupConfig) -> list[Sketch]:
+    """Dedup sketches of drafts (CPU-bound: the pipeline runs this in a worker thread)."""
+    return [sketch(d.title, d.text, cfg) for d in drafts]
+
+
+async def _stored_head(
+    session: AsyncSession, source: Source, draft: ArticleDraft
+) -> Article | None:
+    """The stored first part a continued draft belongs to (same source, not yet joined)."""
+    rows = await session.exec(
+        select(Article)
+        .where(Article.source_id == source.id)
+        .order_by(col(Article.id).desc())
+        .limit(_RECENT_HEADS)
     )
-    return row.first()
+    heads = [a for a in rows if a.extra.get("continued_to") and not a.extra.get("parts")]
+    index = pick_head(
+        draft.title,
+        draft.page,
+        draft.continued_from,
+        [(a.title, a.page, a.extra["continued_to"]) for a in heads],
+    )
+    return heads[index] if index is not None else None
+
+
+async def _by_url(session: AsyncSession, url: str) -> Article | None:
+    found = await session.exec(select(Article).where(Article.url_key == url_key(url)))
+    return found.first()
+
+
+async def _root(session: AsyncSession, head: Article) -> Article:
+    """The first part of a chain of continuations."""
+    while head.extra.get("continuation_of"):
+        parent = await _by_url(session, head.extra["continuation_of"])
+        if parent is None:
+            break
+        head = parent
+    return head
+
+
+async def _join_stored(session: AsyncSession, source: Source, draft: ArticleDraft) -> None:
+    """Append a continued part to its stored head, if one is found, and mark the part."""
+    head = await _stored_head(session, source, draft)
+    if head is None:
+        return
+    root = await _root(session, head)
+    root.text = join_text(root.text, draft.text)
+    head.extra = {**head.extra, "parts": [*head.extra.get("parts", []), draft.url]}
+    if root is not head:
+        root.extra = {**root.extra, "parts": [*root.extra.get("parts", []), draft.url]}
+    draft.extra["continuation_of"] = root.url
+    session.add_all([root, head])
 
 
 async def store_articles(
-    session: AsyncSession, source: Source, drafts: Sequence[ArticleDraft]
+    session: AsyncSession,
+    source: Source,
+    drafts: Sequence[ArticleDraft],
+    cfg: DedupConfig | None = None,
+    sketches: Sequence[Sketch] | None = None,
 ) -> list[Article | None]:
-    """Insert drafts not yet stored; returns the new Article per draft (None if known)."""
+    """Insert drafts not yet stored; returns the new Article per draft (None if known).
+
+    Each new article joins a cluster: a continued part its head's, otherwise the
+    earliest article with the same content hash, otherwise the earliest confirmed
+    near-duplicate, otherwise a new cluster of its own. ``sketches`` (one per
+    draft) lets the caller compute them off the event loop; parts joined in the
+    batch (``join_continuations``) must carry ``extra["continuation_of"]``.
+    """
+    cfg = cfg or DedupConfig()
+    sketches = list(sketches) if sketches is not None else sketch_drafts(drafts, cfg)
     known = await known_url_keys(session, (d.url for d in drafts))
-    out: list[Article | None] = []
-    seen: set[str] = set()
-    for draft in drafts:
+    out: list[Article | None] = [None] * len(drafts)
+    stored: dict[str, Article] = {}
+    # Heads before their parts, front pages first, so a part finds its head's cluster.
+    order = sorted(
+        range(len(drafts)),
+        key=lambda i: (
+            "continuation_of" in drafts[i].extra,
+            page_order(drafts[i].continued_from),
+        ),
+    )
+    for i in order:
+        draft, draft_sketch = drafts[i], sketches[i]
         key = url_key(draft.url)
-        if draft.url in known or key in seen:
-            out.append(None)
+        if draft.url in known or key in stored:
             continue
-        seen.add(key)
-        digest = content_hash(draft.title, draft.text)
+        if draft.continued_from and "continuation_of" not in draft.extra:
+            await _join_stored(session, source, draft)
+        index_it = False
+        if head_url := draft.extra.get("continuation_of"):
+            head = stored.get(url_key(head_url)) or await _by_url(session, head_url)
+            cluster_id = head.cluster_id if head is not None else None
+        else:
+            cluster_id, exact = await find_cluster(session, draft_sketch, cfg)
+            index_it = not exact
         article = Article(
             source_id=source.id or 0,
             url=draft.url,
@@ -63,8 +146,8 @@ async def store_articles(
             page=draft.page,
             kind=draft.kind,
             published_at=draft.published,
-            content_hash=digest,
-            cluster_id=await _cluster_for(session, digest),
+            content_hash=draft_sketch.digest,
+            cluster_id=cluster_id,
             extra={k: v for k, v in draft.extra.items() if k != "error"}
             | {
                 k: v
@@ -79,7 +162,10 @@ async def store_articles(
         await session.flush()
         if article.cluster_id is None:
             article.cluster_id = article.id
-        out.append(article)
+        if index_it:
+            add_band_keys(session, article.id or 0, draft_sketch.band_keys)
+        stored[key] = article
+        out[i] = article
     return out
 
 

@@ -141,3 +141,7 @@ class Delivery(SQLModel, table=True):
     sent_at: datetime | None = _utc()
     # Set once the operator has been told this row went dead.
     operator_alerted_at: datetime | None = _utc()
+
+
+# Tables defined by feature packages register on the same metadata (for Alembic).
+from storage.dedup import models as _dedup_models  # noqa: E402,F401

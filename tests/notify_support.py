@@ -4,6 +4,7 @@ matcher, and local receivers (HTTP endpoints, a fake chat bot)."""
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -46,11 +47,21 @@ def make_config(
     return parse_config(text, tmp_path / "config.toml")
 
 
-def draft(n: int, title: str = "", text: str = LPG_TEXT, place: str = "鱼台") -> ArticleDraft:
+_FILLER = ["镇街", "社区", "网格员", "入户", "走访", "台账", "隐患", "清单", "整改", "回头看", "督导", "考核", "夜查", "暗访", "餐饮", "商户", "学校", "医院", "市场", "工地", "仓库", "车站", "气瓶", "阀门", "软管", "报警器", "灭火器", "通道", "线路", "宣传", "培训", "演练", "值班", "巡查", "通报", "约谈", "罚款", "停业", "复查", "验收", "档案", "预案", "物资", "队伍", "热线", "举报", "奖励", "群众", "企业"]
+
+
+def story_text(n: int) -> str:
+    """LPG_TEXT plus a long tail of its own, so that deduplication keeps stories apart."""
+    rng = random.Random(n)
+    tail = "，".join("".join(rng.sample(_FILLER, 3)) for _ in range(30))
+    return f"{LPG_TEXT}第{n}批次：{tail}。"
+
+
+def draft(n: int, title: str = "", text: str = "", place: str = "鱼台") -> ArticleDraft:
     return ArticleDraft(
         url=f"http://news.example/{n}.html",
         title=title or f"液化气专项整治第{n}期",
-        text=text,
+        text=text or story_text(n),
         place=place,
         published=datetime(2024, 6, 8, 1, 30, tzinfo=UTC),
     )

@@ -30,9 +30,9 @@ def item_id(item: PageItem) -> str:
 
 
 def to_draft(item: PageItem, page_url: str) -> ArticleDraft:
-    """One page item as an article draft addressed ``page_url#id``."""
+    """One page item as an article draft addressed ``page_url#item-id``."""
     return ArticleDraft(
-        url=f"{page_url}#{item_id(item)}",
+        url=f"{page_url}#item-{item_id(item)}",
         title=item.title,
         text=item.text,
         kicker=item.kicker,

@@ -1,0 +1,122 @@
+"""MinHash sketches and their LSH band keys, as plain integers the database indexes.
+
+Each article gets two families of band keys: ``full`` bands over the whole cleaned
+text find edited and retitled copies (Jaccard), ``lead`` bands over its opening
+find trimmed copies (a copy that kept the first paragraphs shares the opening
+exactly, while its Jaccard with the long original can be small). The family, the
+band number and the sketch shape are mixed into each key, so keys of different
+families or of a changed configuration never collide by construction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from datasketch import MinHash
+
+from rules.normalize import normalize
+from storage.dedup.config import DedupConfig
+from storage.dedup.shingles import clean_text, letters, shingles
+
+SEED = 20240520
+_SCHEME = "affine32"
+
+
+@dataclass(frozen=True, slots=True)
+class Sketch:
+    """What dedup needs to know about one new article, computed off the event loop.
+
+    ``digest`` is the exact content hash ("" when there is nothing to compare:
+    empty title and text); ``shingles`` and ``band_keys`` are empty for texts
+    too short for near-duplicate search.
+    """
+
+    digest: str
+    shingles: frozenset[int]
+    band_keys: tuple[int, ...]
+
+
+@lru_cache(maxsize=8)
+def _permutations(num_perm: int) -> np.ndarray:
+    return MinHash(num_perm=num_perm, seed=SEED, scheme=_SCHEME).permutations
+
+
+def _identity(value: int) -> int:
+    return value
+
+
+def signature(values: set[int] | frozenset[int], num_perm: int) -> np.ndarray:
+    """MinHash hash values of a shingle set (already 32-bit hashes, so no rehashing)."""
+    sketch = MinHash(
+        num_perm=num_perm,
+        seed=SEED,
+        hashfunc=_identity,
+        permutations=_permutations(num_perm),
+        scheme=_SCHEME,
+    )
+    sketch.update_batch(values)
+    return sketch.hashvalues
+
+
+def band_keys(hashvalues: np.ndarray, bands: int, rows: int, salt: bytes) -> list[int]:
+    """One signed 64-bit key per band (fits SQLite INTEGER and PostgreSQL BIGINT)."""
+    raw = np.ascontiguousarray(hashvalues[: bands * rows], dtype="<u4").tobytes()
+    width = rows * 4
+    return [
+        int.from_bytes(
+            hashlib.blake2b(
+                raw[i * width : (i + 1) * width], digest_size=8, salt=salt + bytes([i % 256])
+            ).digest(),
+            "little",
+            signed=True,
+        )
+        for i in range(bands)
+    ]
+
+
+def _salt(family: bytes, cfg: DedupConfig) -> bytes:
+    shape = f"{cfg.shingle_size}/{cfg.num_perm}/{cfg.rows}/{cfg.lead_chars}".encode()
+    return hashlib.blake2b(family + shape, digest_size=15).digest()
+
+
+def content_digest(title: str, text: str, cleaned: str, min_chars: int) -> str:
+    """Exact-duplicate key: the cleaned body, or title and whole text for short items.
+
+    A retitled copy of a real article has the same body, so the title stays out.
+    A short item is identified by its title and its *unstripped* text: a photo
+    caption is nothing but a caption line and a byline, which stripping would
+    empty, and two captions under one headline ("纸坊镇夏收忙") are two photos.
+    """
+    if len(cleaned) >= min_chars:
+        key = cleaned
+    else:
+        key = f"{letters(normalize(title))}\n{letters(normalize(text))}"
+        if key == "\n":
+            return ""
+    return hashlib.sha1(key.encode()).hexdigest()
+
+
+def text_shingles(cleaned: str, cfg: DedupConfig) -> frozenset[int]:
+    """Shingles used for confirmation; empty when the text is too short to judge."""
+    if len(cleaned) < cfg.min_chars:
+        return frozenset()
+    return frozenset(shingles(cleaned[: cfg.max_chars], cfg.shingle_size))
+
+
+def sketch(title: str, text: str, cfg: DedupConfig) -> Sketch:
+    """Digest, shingles and band keys of one article (CPU work: run it in a thread)."""
+    cleaned = clean_text(text)
+    digest = content_digest(title, text, cleaned, cfg.min_chars)
+    values = text_shingles(cleaned, cfg)
+    if not values:
+        return Sketch(digest, frozenset(), ())
+    keys = band_keys(signature(values, cfg.num_perm), cfg.bands, cfg.rows, _salt(b"full", cfg))
+    if cfg.lead_chars and cfg.lead_bands:
+        lead = shingles(cleaned[: cfg.lead_chars], cfg.shingle_size)
+        keys += band_keys(
+            signature(lead, cfg.num_perm), cfg.lead_bands, cfg.rows, _salt(b"lead", cfg)
+        )
+    return Sketch(digest, values, tuple(keys))
