@@ -108,6 +108,14 @@ class Pipeline:
             )
             await session.commit()
 
+    async def reload(self, config: Config) -> None:
+        """Switch to an edited config: the matcher recompiles off the loop, catalog resyncs."""
+        matcher = await run_cpu(compile_rules, topic_rules(config))
+        self.config = config
+        self.matcher = matcher
+        self.topic_channels = {t.name: list(t.channels) for t in config.topics}
+        await self.prepare()
+
     async def _known(self, urls: Iterable[str]) -> set[str]:
         async with self.db.session() as session:
             return await known_url_keys(session, urls)

@@ -1,8 +1,9 @@
 """The daemon: APScheduler jobs rebuilt from config at start-up, clean shutdown on signals.
 
 Misfire grace is minutes, not APScheduler's default second, so a busy loop delays a
-job instead of silently dropping it. On SIGINT/SIGTERM no new run starts and the
-running ones finish their transaction before the process exits.
+job instead of silently dropping it. An edited config (or SIGHUP) is applied in place.
+On SIGINT/SIGTERM no new run starts and the running ones finish their transaction
+before the process exits.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from daemon.config import ChannelConfig, Config, SourceConfig
+from daemon.config import ChannelConfig, Config, SourceConfig, load_config
+from daemon.errors import UserError
 from daemon.notify.digest import build_digest
 from daemon.pipeline import Pipeline
 
@@ -27,6 +29,7 @@ log = structlog.get_logger("tingfeng.scheduler")
 
 MISFIRE_GRACE = 600
 SHUTDOWN_GRACE = 60.0
+CONFIG_CHECK = 10.0
 
 
 def source_trigger(source: SourceConfig, config: Config) -> BaseTrigger:
@@ -50,6 +53,7 @@ class Daemon:
         self.scheduler = AsyncIOScheduler(timezone=config.tz)
         self.running: set[asyncio.Task[Any]] = set()
         self.stopping = asyncio.Event()
+        self._loaded_mtime: float | None = None
 
     def _tracked(
         self, name: str, work: Callable[[], Awaitable[Any]]
@@ -88,10 +92,18 @@ class Daemon:
             return now
         return max(now, row.next_run_at.astimezone(self.config.tz))
 
-    def build_jobs(self) -> None:
+    def build_jobs(self, previous: Config | None = None) -> None:
+        """Add (or, after a reload, replace) every job; unchanged sources keep their timing."""
         now = datetime.now(self.config.tz)
+        unchanged = (
+            {s.name for s in previous.sources if s in self.config.sources} if previous else set()
+        )
+        wanted = {f"source:{s.name}" for s in self.config.sources if s.enabled}
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith(("source:", "digest:")) and job.id not in wanted:
+                job.remove()
         for source in self.config.sources:
-            if not source.enabled:
+            if not source.enabled or source.name in unchanged:
                 continue
             job_id = f"source:{source.name}"
 
@@ -110,6 +122,7 @@ class Daemon:
                 coalesce=True,
                 misfire_grace_time=MISFIRE_GRACE,
                 next_run_time=self._first_run(source, now),
+                replace_existing=True,
             )
         self.scheduler.add_job(
             self._tracked("outbox", self.pipeline.deliver),
@@ -118,6 +131,16 @@ class Daemon:
             max_instances=1,
             coalesce=True,
             misfire_grace_time=MISFIRE_GRACE,
+            replace_existing=True,
+        )
+        self.scheduler.add_job(
+            self._tracked("config", self._reload_if_changed),
+            IntervalTrigger(seconds=CONFIG_CHECK, timezone=self.config.tz),
+            id="config",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=MISFIRE_GRACE,
+            replace_existing=True,
         )
 
         for channel in self.config.channels:
@@ -137,12 +160,42 @@ class Daemon:
                 max_instances=1,
                 coalesce=True,
                 misfire_grace_time=MISFIRE_GRACE,
+                replace_existing=True,
             )
+
+    def _config_mtime(self) -> float | None:
+        try:
+            return self.config.path.stat().st_mtime
+        except OSError:
+            return None
+
+    async def _reload_if_changed(self) -> None:
+        if self._config_mtime() != self._loaded_mtime:
+            await self.reload()
+
+    async def reload(self) -> None:
+        """Apply an edited config without a restart: topics recompile, jobs follow sources.
+
+        A config with a mistake is reported and ignored; the daemon keeps running on
+        the last good one.
+        """
+        self._loaded_mtime = self._config_mtime()
+        try:
+            config = load_config(self.config.path)
+        except UserError as exc:
+            log.error("config reload failed; keeping the running config", error=str(exc))
+            return
+        previous, self.config = self.config, config
+        await self.pipeline.reload(config)
+        self.build_jobs(previous)
+        log.info("config reloaded", sources=len(config.sources), topics=len(config.topics))
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stopping.set)
+        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
+        self._loaded_mtime = self._config_mtime()
         self.build_jobs()
         self.scheduler.start()
         log.info("daemon started", sources=len(self.config.sources), topics=len(self.config.topics))

@@ -78,9 +78,70 @@ enabled = false
     daemon = Daemon(config, Pipeline(config, db, Fetcher(config.fetch)))
     daemon.build_jobs()
     jobs = {job.id: job for job in daemon.scheduler.get_jobs()}
-    assert set(jobs) == {"source:a", "source:b", "outbox"}
+    assert set(jobs) == {"source:a", "source:b", "outbox", "config"}
     for job in jobs.values():
         assert job.max_instances == 1 and job.coalesce is True
         assert job.misfire_grace_time == MISFIRE_GRACE >= 60
     assert "hour='6-22'" in str(jobs["source:b"].trigger)
     await db.close()
+
+
+async def test_edited_topics_apply_without_restart_and_a_broken_edit_is_ignored(
+    site: Site, catcher: Catcher, write_config: Callable[[str], Path], tmp_path: Path
+) -> None:
+    build_site(site)
+    fast = 'url = "{base}/feed.xml"\nevery = "10s"\njitter = "0s"'
+    text = config_text(tmp_path, site, catcher.url).replace(
+        f'url = "{site.base}/feed.xml"', fast.format(base=site.base)
+    )
+    config = write_config(text)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "daemon",
+        "run",
+        "--config",
+        str(config),
+        "--json-logs",
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        for _ in range(300):
+            if len(catcher.received) >= 2:
+                break
+            await asyncio.sleep(0.1)
+        assert len(catcher.received) == 2
+
+        config.write_text(text.replace('query = "液化石油气"', 'query = "液化石油气 OR"'), "utf-8")
+        proc.send_signal(signal.SIGHUP)
+        await asyncio.sleep(1)
+        config.write_text(
+            text.replace('query = "液化石油气"', 'query = "液化石油气 OR 小麦"'), "utf-8"
+        )
+        proc.send_signal(signal.SIGHUP)
+        feed = (
+            site.pages["/feed.xml"][1]
+            .decode()
+            .replace(
+                "</channel>",
+                "<item><title>小麦收购价格稳定</title><link>{BASE}/feed/3.html</link>"
+                "<description>今年小麦收购价格保持稳定。</description></item></channel>",
+            )
+        )
+        site.add("/feed.xml", feed, "application/rss+xml")
+        for _ in range(300):
+            if len(catcher.received) >= 3:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(proc.communicate(), 30)
+
+    assert [m["message"].split("\n")[0] for m in catcher.received][2] == "小麦收购价格稳定"
+    log = err.decode()
+    assert '"event": "config reload failed; keeping the running config"' in log
+    assert "topics[0].query" in log
+    assert '"event": "config reloaded"' in log
+    assert proc.returncode == 0
