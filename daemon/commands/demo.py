@@ -33,6 +33,11 @@ url = "{base}/list.html"
 region = "嘉祥"
 selectors = {{ item = "ul.news-list li a", title = "h1", text = "#zoom", date = ".date" }}
 
+[[sources]]
+name = "县报第2版"
+kind = "text"
+url = "{base}/page.txt"
+
 [[topics]]
 name = "燃气安全"
 query = "液化石油气 OR 液化气 OR 燃气"
@@ -81,6 +86,7 @@ async def demo(folder: Path) -> None:
                         ensure_ascii=False,
                     )
                 )
+        print("\nArticles that share a cluster are one story: alerted once per topic.")
     finally:
         await runner.cleanup()
 

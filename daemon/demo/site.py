@@ -24,7 +24,7 @@ def make_app(base_url_holder: list[str]) -> web.Application:
                 )
             raise web.HTTPNotFound()
         body = path.read_text(encoding="utf-8").replace(PLACEHOLDER, base_url_holder[0])
-        kind = "application/rss+xml" if path.suffix == ".xml" else "text/html"
+        kind = {".xml": "application/rss+xml", ".txt": "text/plain"}.get(path.suffix, "text/html")
         return web.Response(text=body, content_type=kind, charset="utf-8")
 
     app = web.Application()
