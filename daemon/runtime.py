@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from daemon.config import Config
 from daemon.errors import UserError
-from daemon.pipeline import Pipeline
 from storage.db import Database, StorageError
-from watchers.fetch import Fetcher
+
+if TYPE_CHECKING:
+    from daemon.pipeline import Pipeline
 
 
 @asynccontextmanager
@@ -28,6 +30,10 @@ async def open_database(config: Config) -> AsyncIterator[Database]:
 
 @asynccontextmanager
 async def open_pipeline(config: Config) -> AsyncIterator[Pipeline]:
+    """The whole pipeline; imported here so commands that only read the database stay quick."""
+    from daemon.pipeline import Pipeline
+    from watchers.fetch import Fetcher
+
     async with open_database(config) as db, Fetcher(config.fetch) as fetcher:
         pipeline = Pipeline(config, db, fetcher)
         await pipeline.prepare()

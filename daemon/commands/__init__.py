@@ -1,32 +1,21 @@
-"""Sub-commands. Each module exposes ``register(subparsers, common)`` which adds its parser
-and sets ``handler`` to a function ``(args) -> int``; ``common`` carries ``--config``."""
+"""Sub-commands, one module each, imported only when used.
 
-from types import ModuleType
+Each module exposes ``register(subparsers, common)`` which adds its parser and sets
+``handler`` to a function ``(args) -> int``; ``common`` carries ``--config``. The CLI
+imports just the module of the command being run, so ``tingfeng sources`` does not
+pay for loading the matcher, the deduplicator and every Apprise plugin.
+"""
 
-from daemon.commands import (
-    check_config,
-    demo,
-    digest,
-    export,
-    match,
-    once,
-    outbox,
-    rules_cmd,
-    run,
-    segment,
-    sources,
-)
-
-COMMANDS: list[ModuleType] = [
-    run,
-    once,
-    demo,
-    check_config,
-    export,
-    sources,
-    outbox,
-    digest,
-    segment,
-    match,
-    rules_cmd,
-]
+COMMANDS: dict[str, str] = {
+    "run": "daemon.commands.run",
+    "once": "daemon.commands.once",
+    "demo": "daemon.commands.demo",
+    "check-config": "daemon.commands.check_config",
+    "export": "daemon.commands.export",
+    "sources": "daemon.commands.sources",
+    "outbox": "daemon.commands.outbox",
+    "digest": "daemon.commands.digest",
+    "segment": "daemon.commands.segment",
+    "match": "daemon.commands.match",
+    "rules": "daemon.commands.rules_cmd",
+}
