@@ -44,6 +44,8 @@ def parse_page(html: str, url: str) -> IssuePage:
     page.number = page_number(page.label)
     pdf = tree.css_first("p.right.btn a[href]") or tree.css_first("a[href$='.pdf']")
     page.pdf_url = urljoin(url, pdf.attributes.get("href") or "") if pdf is not None else ""
+    text = tree.css_first("a[href$='.txt']")
+    page.text_url = urljoin(url, text.attributes.get("href") or "") if text is not None else ""
     newstime = parse_site_date(first_text(tree, "span.newstime", ".newstime"))
     page.issue_date = newstime.astimezone(SITE_TZ).date() if newstime else None
     title = first_text(tree, "title")
