@@ -64,7 +64,13 @@ def parse_article(html: str, url: str) -> ArticleParts:
     article = tree.css_first("div.article") or tree.body
     if article is None:
         return ArticleParts()
-    body = article.css_first("#ozoom") or article.css_first("founder-content")
+    # A stray </div> can close div.article before the body: then look page-wide.
+    body = (
+        article.css_first("#ozoom")
+        or article.css_first("founder-content")
+        or tree.css_first("#ozoom")
+        or tree.css_first("founder-content")
+    )
     return ArticleParts(
         title=first_text(tree, "div.article h1", "#Title", "founder-title"),
         kicker=first_text(tree, "div.article h3", "#PreTitle"),
