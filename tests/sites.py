@@ -44,6 +44,8 @@ def _content_type(path: str) -> str:
         return "text/xml"
     if path.endswith(".pdf"):
         return "application/pdf"
+    if path.endswith(".txt"):
+        return "text/plain"
     return "text/html"
 
 

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from tests.pdfs import Article, needs_font, page_pdf
 from watchers.segment import SegmentError, segment_bytes, segment_pdf
 
 fpdf = pytest.importorskip("fpdf")
 
-FONT_CANDIDATES = [
-    Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
-    Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
-    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
-]
-CJK_FONT = next((p for p in FONT_CANDIDATES if p.exists()), None)
-needs_font = pytest.mark.skipif(
-    CJK_FONT is None, reason="no CJK TTF font; install apt package fonts-wqy-microhei"
-)
-
-ARTICLES = [
+ARTICLES: list[Article] = [
     (
         "鱼台县",
         "稻田养虾带富一方百姓",
@@ -42,27 +31,9 @@ ARTICLES = [
 ]
 
 
-def _page_pdf() -> bytes:
-    """Headline (kicker 12 pt, title 20 pt) above a hard-wrapped 10 pt body."""
-    pdf = fpdf.FPDF()
-    pdf.add_font("cjk", "", str(CJK_FONT))
-    pdf.add_page()
-    for kicker, title, first, rest in ARTICLES:
-        pdf.set_font("cjk", size=12)
-        pdf.cell(0, 8, kicker, new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("cjk", size=20)
-        pdf.cell(0, 12, title, new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(4)
-        pdf.set_font("cjk", size=10)
-        for line in [first, *rest]:
-            pdf.cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(10)
-    return bytes(pdf.output())
-
-
 @needs_font
 def test_pdf_page_yields_articles_with_large_font_titles() -> None:
-    items = segment_pdf(_page_pdf())
+    items = segment_pdf(page_pdf(ARTICLES))
     assert [(i.kind, i.kicker, i.title, i.place) for i in items] == [
         ("article", "鱼台县", "稻田养虾带富一方百姓", "鱼台"),
         ("article", "梁山县", "水浒文化旅游节开幕", "梁山"),
@@ -74,7 +45,7 @@ def test_pdf_page_yields_articles_with_large_font_titles() -> None:
 
 @needs_font
 def test_segment_bytes_sniffs_pdf() -> None:
-    assert len(segment_bytes(_page_pdf(), name="page.pdf")) == 2
+    assert len(segment_bytes(page_pdf(ARTICLES), name="page.pdf")) == 2
 
 
 def test_pdf_without_text_layer_is_a_clear_error() -> None:

@@ -4,7 +4,8 @@ A column page (``/col/colNNNN/index.html``) embeds its first records in a
 ``<datastore>`` XML island and the ids needed to page further in a
 ``var param_NNNN = {…}`` script; later records come from ``dataproxy.jsp`` as XML.
 Records are read newest first and paging stops at the first page that contains an
-article already stored, so a steady-state run costs one (conditional) request.
+article already stored, so a steady-state run costs one (conditional) request, plus
+one dataproxy.jsp request for a column whose page embeds no records.
 Article bodies sit between ``<!--ContentStart-->`` and ``<!--ContentEnd-->``.
 """
 
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
 
 PROXY_PATH = "/module/web/jpage/dataproxy.jsp"
 RECORDS_PER_REQUEST = 45
+# Source state key: the paging ids of a column whose page embeds no records.
+PROXY_STATE = "dataproxy"
 _PARAM = re.compile(r"var\s+param_\d+\s*=\s*\{(.*?)\}", re.S)
 _KEY_VALUE = re.compile(r"""(\w+)\s*:\s*(?:"([^"]*)"|'([^']*)'|([\w.\-]+))""")
 _RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S | re.I)
@@ -126,11 +129,22 @@ def parse_article(html: str, url: str, record: Record) -> ArticleDraft:
 class HanwebWatcher:
     async def poll(self, source: SourceConfig, ctx: WatchContext) -> list[ArticleDraft]:
         page = await ctx.fetcher.get(source.url, conditional=True)
+        records: list[Record] = []
+        total: int | None = None
         if page.not_modified:
-            return []
-        html = page.text(source.encoding)
-        records, total = await ctx.run_cpu(parse_records, html, page.url)
-        params = column_params(html)
+            # A column page without embedded records is a static shell: it answers 304
+            # while new records keep arriving through dataproxy.jsp, so ask that instead.
+            params = ctx.state.get(PROXY_STATE)
+            if not params:
+                return []
+        else:
+            html = page.text(source.encoding)
+            records, total = await ctx.run_cpu(parse_records, html, page.url)
+            params = column_params(html)
+            if records or not params:
+                ctx.state.pop(PROXY_STATE, None)
+            else:
+                ctx.state[PROXY_STATE] = params
         new = await self._new_records(ctx, records)
         # Page further only while everything seen so far is new (a catch-up, or a first run).
         while (

@@ -38,6 +38,8 @@ class IssuePage:
     label: str = ""
     number: str = ""
     pdf_url: str = ""
+    # Some papers offer the page as plain text (本版文字); the segmenter reads it best.
+    text_url: str = ""
     issue_date: date | None = None
     paper: str = ""
     pages: list[PageRef] = field(default_factory=list)
@@ -99,6 +101,16 @@ def body_text(node: LexborNode | None) -> str:
     while lines and _LEAKED_ID_URL.match(lines[-1]):
         lines.pop()
     return "\n".join(lines)
+
+
+def page_file_kind(href: str) -> str:
+    """``"pdf"`` or ``"text"`` for a link to the whole page as a file, else ``""``."""
+    path = urlsplit(href).path.lower()
+    if path.endswith(".pdf"):
+        return "pdf"
+    if path.endswith(".txt"):
+        return "text"
+    return ""
 
 
 def same_page(a: str, b: str) -> bool:

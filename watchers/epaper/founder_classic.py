@@ -16,6 +16,7 @@ from watchers.epaper.common import (
     PageRef,
     body_text,
     first_text,
+    page_file_kind,
     page_number,
     same_page,
     unique_links,
@@ -53,8 +54,8 @@ def parse_page(html: str, url: str) -> IssuePage:
     tree = parse_html(html)
     enp = enp_fields(html)
     page = IssuePage(url=url, issue_date=_date(enp.get("date", "")), paper=enp.get("papername", ""))
-    # Page links and their PDFs come in document order: a PDF belongs to the page link before it.
-    current_pdf = ""
+    # Page links and their files (PDF, page text) come in document order: a file belongs
+    # to the page link before it.
     last_ref: PageRef | None = None
     for anchor in tree.css("a[href]"):
         href = (anchor.attributes.get("href") or "").strip()
@@ -62,11 +63,12 @@ def parse_page(html: str, url: str) -> IssuePage:
         if anchor.attributes.get("id") == "pageLink":
             last_ref = PageRef(absolute, anchor.text(strip=True))
             page.pages.append(last_ref)
-        elif href.lower().endswith(".pdf") and last_ref is not None:
-            if same_page(last_ref.url, url):
-                current_pdf = absolute
-            last_ref = None
-    page.pdf_url = current_pdf
+        elif last_ref is not None and same_page(last_ref.url, url):
+            kind = page_file_kind(absolute)
+            if kind == "pdf":
+                page.pdf_url = page.pdf_url or absolute
+            elif kind == "text":
+                page.text_url = page.text_url or absolute
     label = next((ref.label for ref in page.pages if same_page(ref.url, url)), "")
     page.label = label
     page.number = enp.get("pagenum", "") or page_number(label)

@@ -44,6 +44,8 @@ def parse_page(html: str, url: str) -> IssuePage:
     page.number = page_number(page.label)
     pdf = tree.css_first("p.right.btn a[href]") or tree.css_first("a[href$='.pdf']")
     page.pdf_url = urljoin(url, pdf.attributes.get("href") or "") if pdf is not None else ""
+    text = tree.css_first("a[href$='.txt']")
+    page.text_url = urljoin(url, text.attributes.get("href") or "") if text is not None else ""
     newstime = parse_site_date(first_text(tree, "span.newstime", ".newstime"))
     page.issue_date = newstime.astimezone(SITE_TZ).date() if newstime else None
     title = first_text(tree, "title")
@@ -62,7 +64,13 @@ def parse_article(html: str, url: str) -> ArticleParts:
     article = tree.css_first("div.article") or tree.body
     if article is None:
         return ArticleParts()
-    body = article.css_first("#ozoom") or article.css_first("founder-content")
+    # A stray </div> can close div.article before the body: then look page-wide.
+    body = (
+        article.css_first("#ozoom")
+        or article.css_first("founder-content")
+        or tree.css_first("#ozoom")
+        or tree.css_first("founder-content")
+    )
     return ArticleParts(
         title=first_text(tree, "div.article h1", "#Title", "founder-title"),
         kicker=first_text(tree, "div.article h3", "#PreTitle"),

@@ -18,6 +18,7 @@ from watchers.epaper.common import (
     PageRef,
     body_text,
     first_text,
+    page_file_kind,
     page_number,
     same_page,
     unique_links,
@@ -39,9 +40,13 @@ def parse_page(html: str, url: str) -> IssuePage:
     for item in tree.css("li.banci"):
         for anchor in item.css("a[href]"):
             href = urljoin(url, anchor.attributes.get("href") or "")
-            if href.lower().endswith(".pdf"):
+            kind = page_file_kind(href)
+            if kind:
                 if page.pages and same_page(page.pages[-1].url, url):
-                    page.pdf_url = href
+                    if kind == "pdf":
+                        page.pdf_url = href
+                    else:
+                        page.text_url = href
                 continue
             page.pages.append(PageRef(href, anchor.text(strip=True)))
     page.label = next((r.label for r in page.pages if same_page(r.url, url)), "")

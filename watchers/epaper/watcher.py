@@ -3,8 +3,8 @@
 Flow: open the entry page and follow its refresh to the latest issue's first page
 (stepping back a day at a time if that issue is not out yet), recognise the
 platform, then walk the issue days planned by ``days_to_fetch``. Each page lists its
-articles; only those not already stored are fetched. A page that exists only as a
-PDF goes to the segmenter when it is installed.
+articles; only those not already stored are fetched. A page that lists no articles
+but links its page text or PDF is cut into articles by the segmenter.
 
 The last issue day walked completely is kept in ``ctx.state["last_issue"]`` (saved
 with the run's articles), which is what makes catch-up after downtime possible.
@@ -22,6 +22,8 @@ from watchers.epaper.common import IssuePage, PageRef, redirect_target, same_pag
 from watchers.epaper.detect import EXPECTED, Platform, detect
 from watchers.epaper.issues import IssueUrl, days_to_fetch, issue_url
 from watchers.fetch import FetchError
+from watchers.pagetext import to_draft
+from watchers.segment import SegmentError, segment_bytes
 
 if TYPE_CHECKING:
     from daemon.config import SourceConfig
@@ -166,9 +168,9 @@ class EpaperWatcher:
             if page.articles:
                 content_seen = True
                 page_complete = await self._articles(run, platform, page)
-            elif page.pdf_url:
+            elif page.text_url or page.pdf_url:
                 content_seen = True
-                page_complete = await self._pdf_page(run, page)
+                page_complete = await self._page_file(run, platform, page)
             else:
                 continue
             if not page_complete:
@@ -232,42 +234,54 @@ class EpaperWatcher:
             )
         return complete
 
-    async def _pdf_page(self, run: _Run, page: IssuePage) -> bool:
-        """A page that exists only as PDF: split by the segmenter, when it is installed."""
+    async def _page_file(self, run: _Run, platform: Platform, page: IssuePage) -> bool:
+        """A page that exists only as PDF or page text: its articles, cut by the segmenter.
+
+        Page text is preferred (no PDF extraction to go wrong). Items are addressed
+        ``<file URL>#item-<id>`` exactly like ``kind = "text"``/``"pdf"`` sources, so a
+        second poll yields the same URLs; the file itself is fetched conditionally, so an
+        unchanged page costs a 304 and no segmenting. False when the file could not be
+        fetched (the page is retried next run).
+        """
+        file_url = page.text_url or page.pdf_url
+        if not run.budget_left:
+            return False
         try:
-            from watchers.segment import segment_bytes  # type: ignore[import-not-found]
-        except ImportError:
-            run.drafts.append(
-                _skipped(page.pdf_url, "page exists only as PDF and no segmenter is installed")
-            )
-            return True
-        base = page.pdf_url
-        if await run.ctx.known_urls([f"{base}#a1"]):
-            return True
-        try:
-            result = await run.ctx.fetcher.get(base)
+            result = await run.ctx.fetcher.get(file_url, conditional=True)
         except FetchError as exc:
             if exc.retry_after is not None:
                 raise
-            run.drafts.append(_skipped(base, exc.reason))
+            run.drafts.append(_skipped(file_url, exc.reason))
             return False
-        items = await run.ctx.run_cpu(segment_bytes, result.body, name=base)
-        for i, item in enumerate(items, 1):
-            run.drafts.append(
-                ArticleDraft(
-                    url=f"{base}#a{i}",
-                    title=item.title,
-                    text=item.text,
-                    kicker=item.kicker,
-                    kind=item.kind,
-                    place=item.place or run.source.region,
-                    published=_midnight(page.issue_date),
-                    page=page.label,
-                    continued_to=item.continued_to,
-                    continued_from=item.continued_from,
-                    extra={"pdf": base, "page_number": page.number, "paper": page.paper},
-                )
-            )
+        if result.not_modified:
+            return True
+        try:
+            items = await run.ctx.run_cpu(segment_bytes, result.body, name=file_url)
+        except SegmentError as exc:
+            # Re-reading the same file would fail the same way; a changed file has a new ETag.
+            run.drafts.append(_skipped(file_url, f"page file not segmented: {exc}"))
+            return True
+        if not items:
+            run.drafts.append(_skipped(file_url, "page file holds no articles"))
+            return True
+        drafts = [to_draft(item, file_url) for item in items]
+        known = await run.ctx.known_urls(d.url for d in drafts)
+        for draft in drafts:
+            if draft.url in known or draft.url in run.seen:
+                continue
+            run.seen.add(draft.url)
+            draft.place = draft.place or run.source.region
+            draft.published = _midnight(page.issue_date)
+            draft.page = page.label or (f"第{page.number}版" if page.number else "")
+            draft.extra = {
+                "paper": page.paper,
+                "page_number": page.number,
+                "pdf": page.pdf_url,
+                "segmented_from": file_url,
+                "issue_date": page.issue_date.isoformat() if page.issue_date else "",
+                "platform": platform.NAME,
+            }
+            run.drafts.append(draft)
         return True
 
 
