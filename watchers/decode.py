@@ -88,9 +88,9 @@ def decode(data: bytes, *, content_type: str | None = None, override: str | None
     ]
     candidates: list[str] = []
     for label in declared:
-        encoding = canonical_encoding(label)
-        if encoding and encoding not in candidates:
-            candidates.append(encoding)
+        known = canonical_encoding(label)
+        if known and known not in candidates:
+            candidates.append(known)
     data_is_utf8 = not data.isascii() and _is_utf8(data)
     for encoding in (*candidates, "utf-8", "gb18030"):
         text = _try(data, encoding, data_is_utf8)
