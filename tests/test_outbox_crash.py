@@ -20,6 +20,7 @@ from typing import Any
 from aiohttp import web
 from sqlmodel import select
 
+from daemon.config import Config
 from storage.models import Delivery
 from tests.notify_support import Receiver, draft, make_config, open_db, seed
 
@@ -35,13 +36,20 @@ async def test_sigkill_during_delivery_loses_nothing(tmp_path: Path) -> None:
 
     async def reply(call: int, body: dict[str, Any]) -> web.StreamResponse:
         url = next(w for w in body["message"].split() if w.startswith("http://news.example/"))
-        received.append((run_no["n"], url))
+        # The run is read from the request, not from the test's counter: a request a
+        # killed run sent just before dying may be handled after the next run started.
+        received.append((int(body["_path"].strip("/").removeprefix("run")), url))
         first_in_run.set()
         return web.json_response({})
 
     hook = await Receiver(reply).start()
-    channel = f'[[channels]]\nname = "hook"\nurl = "json://127.0.0.1:{hook.port}/"\n'
-    config = make_config(tmp_path, channel, daemon='max_attempts = 1000\nlease = "0.3s"')
+
+    def configure(run: int) -> Config:
+        """Each run posts to its own path, so every alert names the run that sent it."""
+        channel = f'[[channels]]\nname = "hook"\nurl = "json://127.0.0.1:{hook.port}/run{run}"\n'
+        return make_config(tmp_path, channel, daemon='max_attempts = 1000\nlease = "0.3s"')
+
+    config = configure(0)
     db = await open_db(config)
     await seed(db, config, [("鱼台融媒", draft(n)) for n in range(ALERTS)])
     await db.close()
@@ -52,6 +60,7 @@ async def test_sigkill_during_delivery_loses_nothing(tmp_path: Path) -> None:
     killed_runs: set[int] = set()
     for _ in range(KILLS):
         run_no["n"] += 1
+        configure(run_no["n"])
         first_in_run.clear()
         proc = await asyncio.create_subprocess_exec(
             *cmd,
@@ -72,6 +81,7 @@ async def test_sigkill_during_delivery_loses_nothing(tmp_path: Path) -> None:
         await asyncio.sleep(0.35)  # let the killed run's lease expire
     for _ in range(5):  # clean runs until the outbox is empty
         run_no["n"] += 1
+        configure(run_no["n"])
         proc = await asyncio.create_subprocess_exec(
             *cmd, cwd=ROOT, env=env, stdout=asyncio.subprocess.DEVNULL
         )
