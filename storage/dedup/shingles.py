@@ -15,6 +15,8 @@ import re
 import unicodedata
 import zlib
 
+import numpy as np
+
 from rules.normalize import normalize
 
 _NAMES = r"[\u4e00-\u9fff·]{2,4}(?:[ 、,，]+[\u4e00-\u9fff·]{2,4})*"
@@ -96,3 +98,25 @@ def shingles(cleaned: str, size: int) -> set[int]:
     if len(cleaned) <= size:
         return {zlib.crc32(cleaned.encode())}
     return {zlib.crc32(cleaned[i : i + size].encode()) for i in range(len(cleaned) - size + 1)}
+
+
+_POLY = np.uint64(0x9E3779B97F4A7C15)  # odd, so the polynomial never loses a character
+
+
+def shingle_array(cleaned: str, size: int) -> np.ndarray:
+    """The same ``size``-grams as :func:`shingles`, as sorted unique 64-bit hashes.
+
+    Vectorised (one polynomial over the code points), so confirming a candidate
+    costs a few numpy passes instead of a CRC32 call per shingle. Only compared
+    with other arrays from this function; band keys still come from CRC32.
+    """
+    if not cleaned:
+        return np.empty(0, dtype=np.uint64)
+    points = np.frombuffer(cleaned.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    width = min(size, len(points))
+    count = len(points) - width + 1
+    hashes = points[:count].copy()
+    for k in range(1, width):
+        hashes *= _POLY
+        hashes += points[k : k + count]
+    return np.unique(hashes)
