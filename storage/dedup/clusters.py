@@ -13,36 +13,30 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.dedup.config import DedupConfig
-from storage.dedup.index import near_duplicates
+from storage.dedup.index import earliest_duplicate, lookup
 from storage.dedup.minhash import Sketch
 from storage.models import Article, Source
 
 
 async def exact_cluster(session: AsyncSession, digest: str) -> int | None:
     """Cluster of the earliest article with this content hash."""
-    if not digest:
-        return None
-    row = await session.exec(
-        select(Article.cluster_id)
-        .where(Article.content_hash == digest)
-        .order_by(col(Article.id))
-        .limit(1)
-    )
-    return row.first()
+    exact, _ = await lookup(session, digest, (), 0)
+    return exact
 
 
 async def find_cluster(
     session: AsyncSession, sketch: Sketch, cfg: DedupConfig
 ) -> tuple[int | None, bool]:
-    """(cluster to join or None, whether it was an exact duplicate)."""
-    exact = await exact_cluster(session, sketch.digest)
+    """(cluster to join or None, whether it was an exact duplicate).
+
+    One query finds both the exact twin and the near-duplicate candidates.
+    """
+    keys = sketch.band_keys if sketch.confirm.size else ()
+    exact, found = await lookup(session, sketch.digest, keys, cfg.max_candidates)
     if exact is not None:
         return exact, True
-    confirmed = await near_duplicates(session, sketch.shingles, sketch.band_keys, cfg)
-    if not confirmed:
-        return None, False
-    earliest = min(confirmed, key=lambda pair: pair[0].id or 0)[0]
-    return earliest.cluster_id or earliest.id, False
+    earliest = earliest_duplicate(sketch.confirm, found, cfg)
+    return (earliest.cluster_id, False) if earliest is not None else (None, False)
 
 
 async def cluster_sources(session: AsyncSession, cluster_id: int) -> list[str]:

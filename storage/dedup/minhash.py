@@ -11,7 +11,7 @@ families or of a changed configuration never collide by construction.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
@@ -19,7 +19,7 @@ from datasketch import MinHash
 
 from rules.normalize import normalize
 from storage.dedup.config import DedupConfig
-from storage.dedup.shingles import clean_text, letters, shingles
+from storage.dedup.shingles import clean_text, letters, shingle_array, shingles
 
 SEED = 20240520
 _SCHEME = "affine32"
@@ -31,34 +31,48 @@ class Sketch:
 
     ``digest`` is the exact content hash ("" when there is nothing to compare:
     empty title and text); ``shingles`` and ``band_keys`` are empty for texts
-    too short for near-duplicate search.
+    too short for near-duplicate search. ``confirm`` holds the same shingles as
+    sorted 64-bit hashes (:func:`shingle_array`), what candidates are confirmed on.
     """
 
     digest: str
     shingles: frozenset[int]
     band_keys: tuple[int, ...]
+    confirm: np.ndarray = field(default_factory=lambda: _NONE, compare=False, repr=False)
+
+
+_NONE = np.empty(0, dtype=np.uint64)
+_MAX32 = np.uint32(0xFFFFFFFF)
+# MurmurHash3's 32-bit finalizer, as datasketch's affine32 scheme pre-mixes inputs.
+_M1, _M2 = np.uint32(0x85EBCA6B), np.uint32(0xC2B2AE35)
 
 
 @lru_cache(maxsize=8)
 def _permutations(num_perm: int) -> np.ndarray:
-    return MinHash(num_perm=num_perm, seed=SEED, scheme=_SCHEME).permutations
-
-
-def _identity(value: int) -> int:
-    return value
-
-
-def signature(values: set[int] | frozenset[int], num_perm: int) -> np.ndarray:
-    """MinHash hash values of a shingle set (already 32-bit hashes, so no rehashing)."""
-    sketch = MinHash(
-        num_perm=num_perm,
-        seed=SEED,
-        hashfunc=_identity,
-        permutations=_permutations(num_perm),
-        scheme=_SCHEME,
+    return np.asarray(
+        MinHash(num_perm=num_perm, seed=SEED, scheme=_SCHEME).permutations, dtype=np.uint32
     )
-    sketch.update_batch(values)
-    return sketch.hashvalues
+
+
+def signature(
+    values: set[int] | frozenset[int], num_perm: int, count: int | None = None
+) -> np.ndarray:
+    """MinHash hash values of a shingle set (already 32-bit hashes, so no rehashing).
+
+    The same values as datasketch's ``MinHash(scheme="affine32", seed=SEED)`` fed
+    through an identity hash function, computed in one numpy pass; ``count``
+    computes only the first ``count`` permutations (the ones a band family uses).
+    """
+    a, b = _permutations(num_perm)[:, :count]
+    if not values:
+        return np.full(len(a), _MAX32, dtype=np.uint32)
+    hv = np.fromiter(values, dtype=np.uint32, count=len(values))
+    hv ^= hv >> 16
+    hv *= _M1
+    hv ^= hv >> 13
+    hv *= _M2
+    hv ^= hv >> 16
+    return (hv[:, None] * a + b).min(axis=0)
 
 
 def band_keys(hashvalues: np.ndarray, bands: int, rows: int, salt: bytes) -> list[int]:
@@ -113,10 +127,21 @@ def sketch(title: str, text: str, cfg: DedupConfig) -> Sketch:
     values = text_shingles(cleaned, cfg)
     if not values:
         return Sketch(digest, frozenset(), ())
-    keys = band_keys(signature(values, cfg.num_perm), cfg.bands, cfg.rows, _salt(b"full", cfg))
+    width = cfg.bands * cfg.rows
+    keys = band_keys(
+        signature(values, cfg.num_perm, width), cfg.bands, cfg.rows, _salt(b"full", cfg)
+    )
     if cfg.lead_chars and cfg.lead_bands:
         lead = shingles(cleaned[: cfg.lead_chars], cfg.shingle_size)
+        width = cfg.lead_bands * cfg.rows
         keys += band_keys(
-            signature(lead, cfg.num_perm), cfg.lead_bands, cfg.rows, _salt(b"lead", cfg)
+            signature(lead, cfg.num_perm, width), cfg.lead_bands, cfg.rows, _salt(b"lead", cfg)
         )
-    return Sketch(digest, values, tuple(keys))
+    return Sketch(digest, values, tuple(keys), confirm_array(cleaned, cfg))
+
+
+def confirm_array(cleaned: str, cfg: DedupConfig) -> np.ndarray:
+    """What a text is confirmed on: its shingles as sorted 64-bit hashes (empty if short)."""
+    if len(cleaned) < cfg.min_chars:
+        return _NONE
+    return shingle_array(cleaned[: cfg.max_chars], cfg.shingle_size)

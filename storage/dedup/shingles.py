@@ -15,6 +15,8 @@ import re
 import unicodedata
 import zlib
 
+import numpy as np
+
 from rules.normalize import normalize
 
 _NAMES = r"[\u4e00-\u9fff·]{2,4}(?:[ 、,，]+[\u4e00-\u9fff·]{2,4})*"
@@ -40,12 +42,15 @@ _BRACKET_BYLINE = re.compile(
     rf"(?:\s*(?:{_ROLE}|文|图)\s*[/:：]?\s*{_NAMES})*\s*(?:摄|报道)?\s*[)\]】]"
 )
 # Whole lines that are not story: bylines, captions, editor and source lines, footers.
-_NOISE_LINE = re.compile(
-    rf"^\s*{_MARK}?\s*(?:{_ROLE}|文|图|文/图|文图)\s*[/:：]?\s*{_NAMES}\s*(?:摄|报道)?\s*$"
-    rf"|{_MARK}.{{0,40}}摄\s*$"
-    r"|^\s*(?:图为|图片|▲|△|图[:：])"
-    r"|^\s*[(\[【]?\s*(?:责任编辑|编辑|审核|审校|校对|来源|稿源|供稿|作者|发布日期|发布时间|时间|点击数|浏览次数)\s*[:：]"
+# The line-start alternatives are matched once at the start; the caption one only
+# runs on lines with a mark (an unanchored alternation would try every position).
+_NOISE_START = re.compile(
+    rf"\s*{_MARK}?\s*(?:{_ROLE}|文|图|文/图|文图)\s*[/:：]?\s*{_NAMES}\s*(?:摄|报道)?\s*$"
+    r"|\s*(?:图为|图片|▲|△|图[:：])"
+    r"|\s*[(\[【]?\s*(?:责任编辑|编辑|审核|审校|校对|来源|稿源|供稿|作者|发布日期|发布时间|时间|点击数|浏览次数)\s*[:：]"
 )
+_NOISE_CAPTION = re.compile(rf"{_MARK}.{{0,40}}摄\s*$")
+_MARKS = frozenset("■□●◆▲△▼※☆★")
 # Site furniture, recognised by keywords only on short lines so body text survives.
 _FOOTER = re.compile(
     r"版权所有|主办单位[:：]|主办[:：]|承办[:：]|技术支持|icp备|网站标识码|公网安备"
@@ -54,15 +59,26 @@ _FOOTER = re.compile(
 _NOT_TEXT = re.compile(r"[\W_]+")
 
 
+# Full-width ASCII and the ideographic space, mapped to what NFKC makes of them
+# before NFKC runs: the line is then usually already normal and NFKC's quick check
+# returns at once instead of decomposing and recomposing every character.
+_WIDE = {c: unicodedata.normalize("NFKC", chr(c)) for c in (0x3000, *range(0xFF01, 0xFF5F))}
+
+
+def _noise_line(line: str) -> bool:
+    return bool(
+        _NOISE_START.match(line) or (not _MARKS.isdisjoint(line) and _NOISE_CAPTION.search(line))
+    )
+
+
 def strip_noise(text: str) -> str:
     """The story's own words: datelines, bylines, captions, markers and footers removed."""
     kept: list[str] = []
     for raw in text.splitlines():
-        line = unicodedata.normalize("NFKC", raw).casefold()
-        line = _CONTINUATION.sub("", line)
-        if (_NOISE_LINE.search(line) and len(line) < 200) or (
-            _FOOTER.search(line) and len(line) < 100
-        ):
+        line = unicodedata.normalize("NFKC", raw.translate(_WIDE)).casefold()
+        if "转" in line or "接" in line:
+            line = _CONTINUATION.sub("", line)
+        if (_noise_line(line) and len(line) < 200) or (_FOOTER.search(line) and len(line) < 100):
             continue
         line = _DATELINE.sub("", line, count=1)
         line = _BRACKET_BYLINE.sub("", line)
@@ -96,3 +112,25 @@ def shingles(cleaned: str, size: int) -> set[int]:
     if len(cleaned) <= size:
         return {zlib.crc32(cleaned.encode())}
     return {zlib.crc32(cleaned[i : i + size].encode()) for i in range(len(cleaned) - size + 1)}
+
+
+_POLY = np.uint64(0x9E3779B97F4A7C15)  # odd, so the polynomial never loses a character
+
+
+def shingle_array(cleaned: str, size: int) -> np.ndarray:
+    """The same ``size``-grams as :func:`shingles`, as sorted unique 64-bit hashes.
+
+    Vectorised (one polynomial over the code points), so confirming a candidate
+    costs a few numpy passes instead of a CRC32 call per shingle. Only compared
+    with other arrays from this function; band keys still come from CRC32.
+    """
+    if not cleaned:
+        return np.empty(0, dtype=np.uint64)
+    points = np.frombuffer(cleaned.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    width = min(size, len(points))
+    count = len(points) - width + 1
+    hashes = points[:count].copy()
+    for k in range(1, width):
+        hashes *= _POLY
+        hashes += points[k : k + count]
+    return np.unique(hashes)
