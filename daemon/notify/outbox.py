@@ -28,6 +28,7 @@ from daemon.notify.quiet import QuietHours
 from daemon.notify.render import Alert, Renderer, RenderError
 from daemon.notify.services import SendError, split_message
 from storage.db import Database
+from storage.dedup.clusters import cluster_sources
 from storage.models import Article, Channel, Delivery, Match, Source, Topic
 from storage.types import utcnow
 
@@ -156,19 +157,14 @@ async def alert_for(db: Database, match_id: int) -> Alert:
         topic = await session.get(Topic, match.topic_id)
         assert article is not None and topic is not None
         source = await session.get(Source, article.source_id)
-        cluster_sources = await session.exec(
-            select(Source.name)
-            .join(Article, col(Article.source_id) == col(Source.id))
-            .where(Article.cluster_id == match.cluster_id)
-            .distinct()
-        )
+        carried_by = await cluster_sources(session, match.cluster_id)
         source_name = source.name if source else "?"
         return Alert(
             topic=topic.name,
             title=article.title,
             url=article.url,
             source=source_name,
-            also=sorted(name for name in cluster_sources if name != source_name),
+            also=[name for name in carried_by if name != source_name],
             place=article.place,
             published=article.published_at,
             text=article.text,

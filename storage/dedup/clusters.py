@@ -47,4 +47,4 @@ async def cluster_sources(session: AsyncSession, cluster_id: int) -> list[str]:
         .where(Article.cluster_id == cluster_id)
         .group_by(col(Source.name))
     )
-    return [name for name, _ in sorted(rows, key=lambda row: row[1])]
+    return [name for name, _ in sorted(rows, key=lambda row: row[1] or 0)]

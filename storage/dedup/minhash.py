@@ -25,6 +25,9 @@ SEED = 20240520
 _SCHEME = "affine32"
 
 
+_NONE = np.empty(0, dtype=np.uint64)
+
+
 @dataclass(frozen=True, slots=True)
 class Sketch:
     """What dedup needs to know about one new article, computed off the event loop.
@@ -41,7 +44,6 @@ class Sketch:
     confirm: np.ndarray = field(default_factory=lambda: _NONE, compare=False, repr=False)
 
 
-_NONE = np.empty(0, dtype=np.uint64)
 _MAX32 = np.uint32(0xFFFFFFFF)
 # MurmurHash3's 32-bit finalizer, as datasketch's affine32 scheme pre-mixes inputs.
 _M1, _M2 = np.uint32(0x85EBCA6B), np.uint32(0xC2B2AE35)
