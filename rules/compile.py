@@ -19,7 +19,7 @@ from rules.model import Document, Hit, TopicMatch, TopicRule
 from rules.normalize import fold, match_form, normalize
 from rules.query import Not, Query, QuerySyntaxError, Term, parse_query
 from rules.regexes import compile_regex, regex_spans
-from rules.wordcheck import DocumentWords, WordChecker
+from rules.wordcheck import DocumentWords, WordChecker, base_dictionary
 
 _SEARCHED = ("title", "text")
 _AUTOMATON_KINDS = ("word", "substring", "prefix", "suffix")
@@ -78,6 +78,19 @@ def _compile_topic(index: int, rule: TopicRule) -> _Topic:
     return _Topic(index, rule, query, always)
 
 
+def _by_frequency(pattern: str) -> list[int]:
+    """Sort key putting patterns whose prefixes are common words first.
+
+    pyahocorasick finds a trie node's child by a linear scan in insertion order, and
+    the root has a child for every distinct first character (thousands for 10,000
+    topics), so scanning text costs mostly root scans. Inserting frequent prefixes
+    first (jieba's word frequencies stand in for text frequencies) makes the
+    common characters' children come first; the automaton's output is unchanged.
+    """
+    freq = base_dictionary()[0]
+    return [-(freq.get(pattern[:k]) or 0) for k in range(1, len(pattern) + 1)]
+
+
 class Matcher:
     """All topics compiled together. Immutable after construction except private caches.
 
@@ -116,8 +129,8 @@ class Matcher:
         self._automaton: ahocorasick.Automaton | None = None
         if pattern_ids:
             automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
-            for text, pid in pattern_ids.items():
-                automaton.add_word(text, pid)
+            for text in sorted(pattern_ids, key=_by_frequency):
+                automaton.add_word(text, pattern_ids[text])
             automaton.make_automaton()
             self._automaton = automaton
         self._words = WordChecker(word_terms)

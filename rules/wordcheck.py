@@ -33,6 +33,7 @@ _WINDOW = 48
 
 _base_lock = threading.Lock()
 _base: tuple[Mapping[str, int], int] | None = None
+_base_longest_len: int | None = None
 
 
 def base_dictionary() -> tuple[Mapping[str, int], int]:
@@ -45,6 +46,14 @@ def base_dictionary() -> tuple[Mapping[str, int], int]:
             tok.initialize()
             _base = (tok.FREQ, tok.total)
         return _base
+
+
+def _base_longest() -> int:
+    """Length of jieba's longest dictionary word: how far back a crossing word can start."""
+    global _base_longest_len
+    if _base_longest_len is None:
+        _base_longest_len = max(map(len, base_dictionary()[0]))
+    return _base_longest_len
 
 
 def is_latin(ch: str) -> bool:
@@ -67,6 +76,8 @@ class WordChecker:
                 prefix = term[:k]
                 if prefix not in self._overlay and prefix not in self._freq:
                     self._overlay[prefix] = 0
+        self._longest = max(map(len, self._overlay), default=1)
+        self._longest = max(self._longest, _base_longest())
         self._fine_cache: dict[str, frozenset[tuple[int, int]]] = {}
 
     def _suggest_freq(self, term: str) -> int:
@@ -115,6 +126,30 @@ class WordChecker:
             i = nxt[i]
             cuts.append(i)
         return cuts
+
+    def crosses(self, text: str, p: int, lo: int, hi: int) -> bool:
+        """True when a dictionary word inside ``text[lo:hi]`` starts before ``p`` and ends after it.
+
+        Without such a word every route through the DAG cuts at ``p``, so the
+        segmentation's answer there is known without running it: most word-mode
+        hits are settled by a dozen dictionary look-ups instead of a clause's DP.
+        The prefix dictionary is prefix-closed, so a word from ``i`` crossing ``p``
+        exists only if ``text[i:p+1]`` is in it; the walk stops at the first miss.
+        """
+        oget, bget = self._overlay.get, self._freq.get
+        for i in range(p - 1, max(lo, p - self._longest + 1) - 1, -1):
+            j = p + 1
+            while j <= hi:
+                frag = text[i:j]
+                f = oget(frag)
+                if f is None:
+                    f = bget(frag)
+                    if f is None:
+                        break
+                if f:
+                    return True
+                j += 1
+        return False
 
     def _fine(self, word: str) -> frozenset[tuple[int, int]]:
         """Spans of dictionary sub-words of ``word`` (recursive finer readings)."""
@@ -190,7 +225,13 @@ class DocumentWords:
         key = self._window(start, end)
         cuts = self._windows.get(key)
         if cuts is None:
-            cuts = self._windows[key] = self.checker.segment(text, *key)
+            lo, hi = key
+            crosses = self.checker.crosses
+            if not (cjk_start and crosses(text, start, lo, hi)) and not (
+                cjk_end and crosses(text, end, lo, hi)
+            ):
+                return True
+            cuts = self._windows[key] = self.checker.segment(text, lo, hi)
         pos = bisect.bisect_left(cuts, start)
         on_start = pos < len(cuts) and cuts[pos] == start
         endpos = bisect.bisect_left(cuts, end, pos)
