@@ -36,10 +36,11 @@ CHANNELS = '[[channels]]\nname = "ops"\nurl = "json://127.0.0.1:9/"\n'
 VACCINE = "本报讯 县疾控中心开展新冠疫苗接种工作，提醒群众按时接种。" * 3
 
 
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
+def _run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "daemon", *args],
         cwd=ROOT,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=120,
@@ -128,8 +129,7 @@ def test_since_filters_by_fetch_time(stored: Config) -> None:
     assert proc.returncode == 0 and proc.stdout.startswith("5 articles scanned\n")
     proc = _run("match", "--stored", "--since", "2999-01-01", "--config", str(stored.path))
     assert proc.returncode == 2
-    assert proc.stderr.strip().endswith("no stored articles since 2999-01-01")
-    assert len(proc.stderr.splitlines()) == 1
+    assert proc.stderr == "tingfeng: match: the database holds no articles since 2999-01-01\n"
 
 
 def test_small_chunks_give_the_same_counts(
@@ -165,4 +165,22 @@ def test_missing_and_empty_database_are_one_line(tmp_path: Path) -> None:
     sqlite3.connect(db_path).close()
     proc = _run("match", "--stored", "--config", str(config.path))
     assert proc.returncode == 2
-    assert proc.stderr == f"tingfeng: {config.storage_url()}: no stored articles\n"
+    assert proc.stderr == "tingfeng: match: the database holds no articles\n"
+
+
+def test_summary_of_jsonl_input_counts_each_article_as_its_cluster(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[[topics]]\nname = "疫苗"\nquery = "疫苗"\n', encoding="utf-8")
+    lines = [{"id": [1], "text": "新冠疫苗接种"}, {"id": 2, "title": "疫苗", "source": "jnrb"}]
+    stdin = "\n".join(json.dumps(x, ensure_ascii=False) for x in lines)
+    proc = _run("match", "--rules", str(rules), "--input", "-", "--format", "summary", stdin=stdin)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        "2 articles scanned",
+        "疫苗: 2 articles, 2 clusters",
+        "  · [1]",
+        "  · 疫苗 [jnrb]",
+    ]
+    proc = _run("match", "--rules", str(rules), "--input", "-", "--since", "7d")
+    assert proc.returncode == 2
+    assert proc.stderr == "tingfeng: match: --since only applies to --stored\n"

@@ -117,15 +117,15 @@ class Summary:
         self.scanned = 0
         self.tallies = {name: _TopicTally() for name in topics}
 
-    def add(self, doc_id: Any, doc: Document, cluster: Any, found: list[TopicMatch]) -> None:
+    def add(self, doc: Document, cluster: int | None, found: list[TopicMatch]) -> None:
         self.scanned += 1
         for match in found:
             tally = self.tallies[match.topic]
             tally.articles += 1
-            tally.clusters.add(("cluster", cluster) if cluster is not None else ("id", doc_id))
+            tally.clusters.add(("cluster", cluster) if cluster is not None else ("id", doc.id))
             if len(tally.examples) < EXAMPLES:
                 where = f" [{doc.source}]" if doc.source else ""
-                tally.examples.append(f"{doc.title or doc_id}{where}")
+                tally.examples.append(f"{doc.title or doc.id}{where}")
 
     def lines(self) -> Iterator[str]:
         yield f"{_plural(self.scanned, 'article')} scanned"
@@ -210,7 +210,7 @@ async def _backtest(
         found = await run_cpu(matcher.match_many, [doc for _, doc, _ in chunk])
         for (aid, doc, cluster), matches in zip(chunk, found, strict=True):
             if summary is not None:
-                summary.add(aid, doc, cluster, matches)
+                summary.add(doc, cluster, matches)
                 continue
             extra = {"title": doc.title, "source": doc.source}
             for m in matches:
@@ -220,12 +220,14 @@ async def _backtest(
 
 
 def _run_stored(args: argparse.Namespace, config: Config, matcher: Matcher) -> int:
+    """``--stored``: the summary (default) or JSON lines for the configured database."""
     since = parse_since(args.since, config)
     _check_database(config)
     summary = Summary(r.name for r in matcher.rules) if args.format != "jsonl" else None
     if not run_async(_backtest(matcher, config, since, summary)):
         when = f" since {args.since}" if args.since else ""
-        raise UserError(f"{config.storage_url()}: no stored articles{when}")
+        # not the URL: a PostgreSQL one can carry a password
+        raise UserError(f"match: the database holds no articles{when}")
     if summary is not None:
         for line in summary.lines():
             print(line)
@@ -233,6 +235,7 @@ def _run_stored(args: argparse.Namespace, config: Config, matcher: Matcher) -> i
 
 
 def run(args: argparse.Namespace) -> int:
+    """Check the argument combination first, so a usage mistake costs no jieba load."""
     if args.stored and args.input is not None:
         raise UserError("match: use either --input FILE or --stored, not both")
     if not args.stored and args.input is None:
@@ -255,7 +258,7 @@ def run(args: argparse.Namespace) -> int:
             for doc_id, doc in _documents(stream, args.input):
                 found = matcher.match(doc)
                 if summary is not None:
-                    summary.add(doc_id, doc, None, found)
+                    summary.add(doc, None, found)
                     continue
                 for m in found:
                     print(match_line(doc_id, doc, m))
