@@ -33,7 +33,7 @@ _WINDOW = 48
 
 _base_lock = threading.Lock()
 _base: tuple[Mapping[str, int], int] | None = None
-_base_longest_len: int | None = None
+_base_logp: tuple[dict[str, float], int] | None = None
 
 
 def base_dictionary() -> tuple[Mapping[str, int], int]:
@@ -48,12 +48,21 @@ def base_dictionary() -> tuple[Mapping[str, int], int]:
         return _base
 
 
-def _base_longest() -> int:
-    """Length of jieba's longest dictionary word: how far back a crossing word can start."""
-    global _base_longest_len
-    if _base_longest_len is None:
-        _base_longest_len = max(map(len, base_dictionary()[0]))
-    return _base_longest_len
+def _base_log_probabilities() -> tuple[dict[str, float], int]:
+    """jieba's prefix dictionary as log probabilities, and its longest word's length.
+
+    ``0.0`` marks a prefix that is not a word (a real log probability is negative), so
+    one look-up answers both "is this a prefix?" and "what does this word score?", and
+    the DAG needs no logarithm per edge. Built once per process; matchers copy it.
+    """
+    global _base_logp
+    freq, total = base_dictionary()
+    with _base_lock:
+        if _base_logp is None:
+            logtotal = math.log(total)
+            logp = {w: math.log(f) - logtotal if f else 0.0 for w, f in freq.items()}
+            _base_logp = (logp, max(map(len, freq)))
+        return _base_logp
 
 
 def is_latin(ch: str) -> bool:
@@ -67,17 +76,18 @@ class WordChecker:
     def __init__(self, terms: set[str]) -> None:
         self._freq, total = base_dictionary()
         self._logtotal = math.log(total)
-        self._overlay: dict[str, int] = {}
+        base_logp, longest = _base_log_probabilities()
+        # the base dictionary with this matcher's terms added (a private copy: one look-up
+        # per DAG edge instead of overlay-then-base, and no other matcher sees the terms)
+        self._logp = dict(base_logp)
         for term in sorted(terms):
             if not term or all(is_latin(c) for c in term):
                 continue
-            self._overlay[term] = self._suggest_freq(term)
+            self._logp[term] = math.log(self._suggest_freq(term)) - self._logtotal
+            longest = max(longest, len(term))
             for k in range(1, len(term)):
-                prefix = term[:k]
-                if prefix not in self._overlay and prefix not in self._freq:
-                    self._overlay[prefix] = 0
-        self._longest = max(map(len, self._overlay), default=1)
-        self._longest = max(self._longest, _base_longest())
+                self._logp.setdefault(term[:k], 0.0)
+        self._longest = longest
         self._fine_cache: dict[str, frozenset[tuple[int, int]]] = {}
 
     def _suggest_freq(self, term: str) -> int:
@@ -95,27 +105,19 @@ class WordChecker:
         edge covering all of ``s`` to get its finer reading.
         """
         n = len(s)
-        oget, bget = self._overlay.get, self._freq.get
-        logtotal = self._logtotal
-        log = math.log
+        get = self._logp.get
+        unknown = -self._logtotal  # a character that is no word scores as frequency 1
         score = [0.0] * (n + 1)
         nxt = [n] * (n + 1)
         for i in range(n - 1, -1, -1):
-            ch = s[i]
-            f = oget(ch)
-            if f is None:
-                f = bget(ch)
-            best, best_j = log(f or 1) - logtotal + score[i + 1], i + 1
+            best, best_j = (get(s[i]) or unknown) + score[i + 1], i + 1
             j = i + 2
             while j <= n:
-                frag = s[i:j]
-                f = oget(frag)
-                if f is None:
-                    f = bget(frag)
-                    if f is None:
-                        break
-                if f and not (forbid_whole and i == 0 and j == n):
-                    cand = log(f) - logtotal + score[j]
+                lp = get(s[i:j])
+                if lp is None:
+                    break
+                if lp and not (forbid_whole and i == 0 and j == n):
+                    cand = lp + score[j]
                     if cand >= best:
                         best, best_j = cand, j
                 j += 1
@@ -132,21 +134,18 @@ class WordChecker:
 
         Without such a word every route through the DAG cuts at ``p``, so the
         segmentation's answer there is known without running it: most word-mode
-        hits are settled by a dozen dictionary look-ups instead of a clause's DP.
+        hits are settled by a few dictionary look-ups instead of a clause's DP.
         The prefix dictionary is prefix-closed, so a word from ``i`` crossing ``p``
         exists only if ``text[i:p+1]`` is in it; the walk stops at the first miss.
         """
-        oget, bget = self._overlay.get, self._freq.get
+        get = self._logp.get
         for i in range(p - 1, max(lo, p - self._longest + 1) - 1, -1):
             j = p + 1
             while j <= hi:
-                frag = text[i:j]
-                f = oget(frag)
-                if f is None:
-                    f = bget(frag)
-                    if f is None:
-                        break
-                if f:
+                lp = get(text[i:j])
+                if lp is None:
+                    break
+                if lp:
                     return True
                 j += 1
         return False

@@ -97,3 +97,18 @@ def test_no_crossing_word_means_every_segmentation_cuts_there() -> None:
                 assert p in cuts, (text, p)
     assert checker.crosses("液化石油气", 1, 0, 5)  # 液化 spans the start of 化石
     assert 0 < skipped < checked
+
+
+def test_hit_offsets_after_characters_beyond_the_basic_plane() -> None:
+    """The automaton scans UTF-16 code units; 😀 and 𠀀 take two each, offsets must not."""
+    text = "😀疫苗，𠀀𠀁疫苗\ud800疫苗"
+    [m] = compile_rules([TopicRule("v", "疫苗", mode="substring")]).match(Document("d", "", text))
+    assert [(h.start, h.end) for h in m.hits] == [(1, 3), (6, 8), (9, 11)]
+    assert {text[h.start : h.end] for h in m.hits} == {"疫苗"}
+
+
+def test_no_hit_straddling_two_characters_bytes() -> None:
+    """一 (4E 00) then 愀 (61 00) holds the bytes of "a" (00 61), shifted by one byte."""
+    matcher = compile_rules([TopicRule("a", "*a*"), TopicRule("yi", "*一*")])
+    assert [m.topic for m in matcher.match(Document("d", "", "一\u6100"))] == ["yi"]
+    assert [m.topic for m in matcher.match(Document("d", "", "一a"))] == ["a", "yi"]
