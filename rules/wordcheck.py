@@ -9,7 +9,7 @@ segment without its whole-word reading (recursively, like a finer search mode).
 
 Only the clause around a hit is segmented, never the whole article. The jieba
 dictionary is loaded once and treated as read-only; each compiled matcher keeps
-its own small overlay of rule terms, so matchers never fight over global state.
+a private copy with its rule terms added, so matchers never fight over global state.
 """
 
 from __future__ import annotations
@@ -71,18 +71,18 @@ def is_latin(ch: str) -> bool:
 
 
 class WordChecker:
-    """Decides word-mode hits for one compiled matcher (its own term overlay)."""
+    """Decides word-mode hits for one compiled matcher (own dictionary copy with its terms)."""
 
     def __init__(self, terms: set[str]) -> None:
         self._freq, total = base_dictionary()
         self._logtotal = math.log(total)
         base_logp, longest = _base_log_probabilities()
+        own = sorted(t for t in terms if t and not all(is_latin(c) for c in t))
         # the base dictionary with this matcher's terms added (a private copy: one look-up
-        # per DAG edge instead of overlay-then-base, and no other matcher sees the terms)
-        self._logp = dict(base_logp)
-        for term in sorted(terms):
-            if not term or all(is_latin(c) for c in term):
-                continue
+        # per DAG edge instead of overlay-then-base, and no other matcher sees the terms);
+        # without terms of its own (substring mode) the shared one is only read
+        self._logp = dict(base_logp) if own else base_logp
+        for term in own:
             self._logp[term] = math.log(self._suggest_freq(term)) - self._logtotal
             longest = max(longest, len(term))
             for k in range(1, len(term)):
