@@ -9,7 +9,7 @@ segment without its whole-word reading (recursively, like a finer search mode).
 
 Only the clause around a hit is segmented, never the whole article. The jieba
 dictionary is loaded once and treated as read-only; each compiled matcher keeps
-its own small overlay of rule terms, so matchers never fight over global state.
+a private copy with its rule terms added, so matchers never fight over global state.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ _WINDOW = 48
 
 _base_lock = threading.Lock()
 _base: tuple[Mapping[str, int], int] | None = None
+_base_logp: tuple[dict[str, float], int] | None = None
 
 
 def base_dictionary() -> tuple[Mapping[str, int], int]:
@@ -47,26 +48,46 @@ def base_dictionary() -> tuple[Mapping[str, int], int]:
         return _base
 
 
+def _base_log_probabilities() -> tuple[dict[str, float], int]:
+    """jieba's prefix dictionary as log probabilities, and its longest word's length.
+
+    ``0.0`` marks a prefix that is not a word (a real log probability is negative), so
+    one look-up answers both "is this a prefix?" and "what does this word score?", and
+    the DAG needs no logarithm per edge. Built once per process; matchers copy it.
+    """
+    global _base_logp
+    freq, total = base_dictionary()
+    with _base_lock:
+        if _base_logp is None:
+            logtotal = math.log(total)
+            logp = {w: math.log(f) - logtotal if f else 0.0 for w, f in freq.items()}
+            _base_logp = (logp, max(map(len, freq)))
+        return _base_logp
+
+
 def is_latin(ch: str) -> bool:
     """ASCII letters and digits: word edges for them are checked by neighbour, not jieba."""
     return bool(_LATIN.match(ch))
 
 
 class WordChecker:
-    """Decides word-mode hits for one compiled matcher (its own term overlay)."""
+    """Decides word-mode hits for one compiled matcher (own dictionary copy with its terms)."""
 
     def __init__(self, terms: set[str]) -> None:
         self._freq, total = base_dictionary()
         self._logtotal = math.log(total)
-        self._overlay: dict[str, int] = {}
-        for term in sorted(terms):
-            if not term or all(is_latin(c) for c in term):
-                continue
-            self._overlay[term] = self._suggest_freq(term)
+        base_logp, longest = _base_log_probabilities()
+        own = sorted(t for t in terms if t and not all(is_latin(c) for c in t))
+        # the base dictionary with this matcher's terms added (a private copy: one look-up
+        # per DAG edge instead of overlay-then-base, and no other matcher sees the terms);
+        # without terms of its own (substring mode) the shared one is only read
+        self._logp = dict(base_logp) if own else base_logp
+        for term in own:
+            self._logp[term] = math.log(self._suggest_freq(term)) - self._logtotal
+            longest = max(longest, len(term))
             for k in range(1, len(term)):
-                prefix = term[:k]
-                if prefix not in self._overlay and prefix not in self._freq:
-                    self._overlay[prefix] = 0
+                self._logp.setdefault(term[:k], 0.0)
+        self._longest = longest
         self._fine_cache: dict[str, frozenset[tuple[int, int]]] = {}
 
     def _suggest_freq(self, term: str) -> int:
@@ -84,27 +105,19 @@ class WordChecker:
         edge covering all of ``s`` to get its finer reading.
         """
         n = len(s)
-        oget, bget = self._overlay.get, self._freq.get
-        logtotal = self._logtotal
-        log = math.log
+        get = self._logp.get
+        unknown = -self._logtotal  # a character that is no word scores as frequency 1
         score = [0.0] * (n + 1)
         nxt = [n] * (n + 1)
         for i in range(n - 1, -1, -1):
-            ch = s[i]
-            f = oget(ch)
-            if f is None:
-                f = bget(ch)
-            best, best_j = log(f or 1) - logtotal + score[i + 1], i + 1
+            best, best_j = (get(s[i]) or unknown) + score[i + 1], i + 1
             j = i + 2
             while j <= n:
-                frag = s[i:j]
-                f = oget(frag)
-                if f is None:
-                    f = bget(frag)
-                    if f is None:
-                        break
-                if f and not (forbid_whole and i == 0 and j == n):
-                    cand = log(f) - logtotal + score[j]
+                lp = get(s[i:j])
+                if lp is None:
+                    break
+                if lp and not (forbid_whole and i == 0 and j == n):
+                    cand = lp + score[j]
                     if cand >= best:
                         best, best_j = cand, j
                 j += 1
@@ -115,6 +128,27 @@ class WordChecker:
             i = nxt[i]
             cuts.append(i)
         return cuts
+
+    def crosses(self, text: str, p: int, lo: int, hi: int) -> bool:
+        """True when a dictionary word inside ``text[lo:hi]`` starts before ``p`` and ends after it.
+
+        Without such a word every route through the DAG cuts at ``p``, so the
+        segmentation's answer there is known without running it: most word-mode
+        hits are settled by a few dictionary look-ups instead of a clause's DP.
+        The prefix dictionary is prefix-closed, so a word from ``i`` crossing ``p``
+        exists only if ``text[i:p+1]`` is in it; the walk stops at the first miss.
+        """
+        get = self._logp.get
+        for i in range(p - 1, max(lo, p - self._longest + 1) - 1, -1):
+            j = p + 1
+            while j <= hi:
+                lp = get(text[i:j])
+                if lp is None:
+                    break
+                if lp:
+                    return True
+                j += 1
+        return False
 
     def _fine(self, word: str) -> frozenset[tuple[int, int]]:
         """Spans of dictionary sub-words of ``word`` (recursive finer readings)."""
@@ -190,7 +224,13 @@ class DocumentWords:
         key = self._window(start, end)
         cuts = self._windows.get(key)
         if cuts is None:
-            cuts = self._windows[key] = self.checker.segment(text, *key)
+            lo, hi = key
+            crosses = self.checker.crosses
+            if not (cjk_start and crosses(text, start, lo, hi)) and not (
+                cjk_end and crosses(text, end, lo, hi)
+            ):
+                return True
+            cuts = self._windows[key] = self.checker.segment(text, lo, hi)
         pos = bisect.bisect_left(cuts, start)
         on_start = pos < len(cuts) and cuts[pos] == start
         endpos = bisect.bisect_left(cuts, end, pos)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 
 import re2
 
 from rules import Document, TopicRule, compile_rules
 from rules.regexes import compile_regex
+from rules.wordcheck import WordChecker
 
 
 def test_user_regexes_use_the_linear_time_engine() -> None:
@@ -74,3 +76,39 @@ async def test_matching_in_a_thread_never_stalls_the_event_loop() -> None:
     assert all(len(r) == 90 for r in results)
     assert len(lags) > 5
     assert max(lags) < 0.1, max(lags)
+
+
+def test_no_crossing_word_means_every_segmentation_cuts_there() -> None:
+    """The word check skips jieba where no dictionary word spans a hit's end: that shortcut
+    is only sound if the segmentation really cuts at every such position."""
+
+    rng = random.Random(3)
+    pool = ["液化", "石油气", "化石", "提供", "和服", "服务", "新冠", "疫苗", "接种", "本报"]
+    pool += ["嘉祥", "讯", "和", "的", "安全", "检查", "燃气", "管理", "石油", "液化石油气"]
+    checker = WordChecker({"液化石油气", "嘉祥", "和服"})
+    checked = skipped = 0
+    for _ in range(300):
+        text = "".join(rng.choices(pool, k=rng.randint(2, 9)))
+        cuts = set(checker.segment(text, 0, len(text)))
+        for p in range(len(text) + 1):
+            checked += 1
+            if not checker.crosses(text, p, 0, len(text)):
+                skipped += 1
+                assert p in cuts, (text, p)
+    assert checker.crosses("液化石油气", 1, 0, 5)  # 液化 spans the start of 化石
+    assert 0 < skipped < checked
+
+
+def test_hit_offsets_after_characters_beyond_the_basic_plane() -> None:
+    """The automaton scans UTF-16 code units; 😀 and 𠀀 take two each, offsets must not."""
+    text = "😀疫苗，𠀀𠀁疫苗\ud800疫苗"
+    [m] = compile_rules([TopicRule("v", "疫苗", mode="substring")]).match(Document("d", "", text))
+    assert [(h.start, h.end) for h in m.hits] == [(1, 3), (6, 8), (9, 11)]
+    assert {text[h.start : h.end] for h in m.hits} == {"疫苗"}
+
+
+def test_no_hit_straddling_two_characters_bytes() -> None:
+    """一 (4E 00) then 愀 (61 00) holds the bytes of "a" (00 61), shifted by one byte."""
+    matcher = compile_rules([TopicRule("a", "*a*"), TopicRule("yi", "*一*")])
+    assert [m.topic for m in matcher.match(Document("d", "", "一\u6100"))] == ["yi"]
+    assert [m.topic for m in matcher.match(Document("d", "", "一a"))] == ["a", "yi"]

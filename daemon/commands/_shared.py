@@ -1,13 +1,16 @@
-"""Helpers the sub-commands share: loading config and running a coroutine."""
+"""Helpers the sub-commands share: loading config, ``--since`` and running a coroutine."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 from collections.abc import Coroutine
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from daemon.config import Config, load_config
+from daemon.errors import UserError
 from daemon.logs import configure_logging
 
 T = TypeVar("T")
@@ -15,6 +18,23 @@ T = TypeVar("T")
 
 def config_from(args: argparse.Namespace) -> Config:
     return load_config(args.config)
+
+
+def parse_since(value: str | None, config: Config) -> datetime | None:
+    """``--since``: an age (7d, 12h) before now, or a date/time in the configured time zone."""
+    if value is None:
+        return None
+    if match := re.fullmatch(r"(\d+)([dh])", value.strip()):
+        amount = int(match.group(1))
+        delta = timedelta(days=amount) if match.group(2) == "d" else timedelta(hours=amount)
+        return datetime.now(UTC) - delta
+    try:
+        day = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise UserError(f"--since: {value!r} is not a date (2024-05-20) or an age (7d)") from None
+    if day.tzinfo is None:
+        day = day.replace(tzinfo=config.tz)
+    return day.astimezone(UTC)
 
 
 def run_async(coro: Coroutine[Any, Any, T], *, json_logs: bool = False, quiet: bool = True) -> T:

@@ -5,17 +5,15 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import re
 import sys
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import col, select
 
-from daemon.commands._shared import config_from, run_async
+from daemon.commands._shared import config_from, parse_since, run_async
 from daemon.config import Config
-from daemon.errors import UserError
 from daemon.runtime import open_database
 from storage.models import Article, Match, Source, Topic
 
@@ -39,22 +37,6 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     parser.add_argument("--since", help="a date (2024-05-20) or an age (7d, 12h)")
     parser.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
     parser.set_defaults(handler=run)
-
-
-def parse_since(value: str | None, config: Config) -> datetime | None:
-    if value is None:
-        return None
-    if match := re.fullmatch(r"(\d+)([dh])", value.strip()):
-        amount = int(match.group(1))
-        delta = timedelta(days=amount) if match.group(2) == "d" else timedelta(hours=amount)
-        return datetime.now(UTC) - delta
-    try:
-        day = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise UserError(f"--since: {value!r} is not a date (2024-05-20) or an age (7d)") from None
-    if day.tzinfo is None:
-        day = day.replace(tzinfo=config.tz)
-    return day.astimezone(UTC)
 
 
 async def rows(config: Config, since: datetime | None) -> list[dict[str, Any]]:

@@ -1,29 +1,60 @@
-"""``tingfeng match``: batch-match JSONL articles against a rules file (backtesting)."""
+"""``tingfeng match``: batch-match articles against topic rules (backtesting).
+
+Articles come from a JSONL file (``--input``) or from the configured database
+(``--stored``), so a new or changed topic can be tried on what was already
+collected before it goes live.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
 from typing import Any, TextIO
 
+from sqlmodel import col, select
+
+from daemon.commands._shared import config_from, parse_since, run_async
+from daemon.config import Config
 from daemon.errors import UserError
-from rules import Document, TopicMatch, normalize
+from daemon.pipeline import run_cpu, topic_rules
+from daemon.runtime import open_database
+from rules import Document, Matcher, RuleError, TopicMatch, compile_rules, normalize
 from rules.topics_file import TopicsFileError, load_matcher
+from storage.models import Article, Source
+
+CHUNK = 1000
+"""Stored articles read and matched per batch: memory stays flat however many are stored."""
+EXAMPLES = 3
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
         "match",
         parents=[common],
-        help="match JSONL articles against topic rules",
-        description="Print one JSON line per (article, topic) match, with hit spans into "
-        'normalize(title) + "\\n" + normalize(text).',
+        help="match articles (JSONL or stored) against topic rules",
+        description="Match JSONL articles (--input) or stored articles (--stored) against "
+        "topic rules. jsonl prints one line per (article, topic) match, with hit spans into "
+        'normalize(title) + "\\n" + normalize(text); summary prints per topic how many '
+        "articles and clusters it matched, with example titles.",
     )
-    p.add_argument("--rules", required=True, metavar="PATH", help="TOML file with [[topics]]")
-    p.add_argument("--input", required=True, metavar="PATH", help="JSONL articles, or - for stdin")
-    p.add_argument("--format", choices=["jsonl"], default="jsonl")
+    p.add_argument(
+        "--rules", metavar="PATH", help="TOML file with [[topics]] (default: the config's topics)"
+    )
+    p.add_argument("--input", metavar="PATH", help="JSONL articles, or - for stdin")
+    p.add_argument("--stored", action="store_true", help="the articles in the configured database")
+    p.add_argument(
+        "--since", help="with --stored: fetched since a date (2024-05-20) or an age (30d, 12h)"
+    )
+    p.add_argument(
+        "--format",
+        choices=["jsonl", "summary"],
+        help="default: summary with --stored, jsonl with --input",
+    )
     p.set_defaults(handler=run)
 
 
@@ -47,8 +78,13 @@ def _documents(stream: TextIO, name: str) -> Iterator[tuple[Any, Document]]:
         yield obj["id"], Document(str(obj["id"]), **fields)
 
 
-def match_line(doc_id: Any, doc: Document, match: TopicMatch) -> str:
-    """The JSON line for one match: hit spans in the combined title+text string."""
+def match_line(
+    doc_id: Any, doc: Document, match: TopicMatch, extra: dict[str, Any] | None = None
+) -> str:
+    """The JSON line for one match: hit spans in the combined title+text string.
+
+    ``extra`` adds fields after the standard ones (stored articles add title and source).
+    """
     title_len = len(normalize(doc.title))
     hits = [[*h.combined_span(title_len), h.term] for h in match.hits]
     fields = list(dict.fromkeys(h.field for h in match.hits))
@@ -58,15 +94,152 @@ def match_line(doc_id: Any, doc: Document, match: TopicMatch) -> str:
         "hits": hits,
         "terms": list(match.terms),
         "fields": fields,
+        **(extra or {}),
     }
     return json.dumps(out, ensure_ascii=False)
 
 
-def run(args: argparse.Namespace) -> int:
+@dataclass
+class _TopicTally:
+    articles: int = 0
+    clusters: set[Any] = field(default_factory=set)
+    examples: list[str] = field(default_factory=list)
+
+
+class Summary:
+    """Per-topic counts for ``--format summary``: articles, distinct clusters, example titles.
+
+    Near-duplicates share a cluster, so the cluster count is roughly how many alerts
+    the topic would have sent; an article without a cluster counts as its own.
+    """
+
+    def __init__(self, topics: Iterable[str]) -> None:
+        self.scanned = 0
+        self.tallies = {name: _TopicTally() for name in topics}
+
+    def add(self, doc: Document, cluster: int | None, found: list[TopicMatch]) -> None:
+        self.scanned += 1
+        for match in found:
+            tally = self.tallies[match.topic]
+            tally.articles += 1
+            tally.clusters.add(("cluster", cluster) if cluster is not None else ("id", doc.id))
+            if len(tally.examples) < EXAMPLES:
+                where = f" [{doc.source}]" if doc.source else ""
+                tally.examples.append(f"{doc.title or doc.id}{where}")
+
+    def lines(self) -> Iterator[str]:
+        yield f"{_plural(self.scanned, 'article')} scanned"
+        for name, tally in self.tallies.items():
+            if not tally.articles:
+                yield f"{name}: no matches"
+                continue
+            articles = _plural(tally.articles, "article")
+            yield f"{name}: {articles}, {_plural(len(tally.clusters), 'cluster')}"
+            yield from (f"  · {title}" for title in tally.examples)
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _matcher(args: argparse.Namespace, config: Config | None) -> Matcher:
+    """The rules file's topics, or the config's own when ``--rules`` is not given."""
+    if args.rules is not None:
+        try:
+            return load_matcher(args.rules)
+        except TopicsFileError as exc:
+            raise UserError(str(exc)) from None
+    assert config is not None
+    if not config.topics:
+        raise UserError(f"{args.config}: no [[topics]] to match (or give --rules FILE)")
     try:
-        matcher = load_matcher(args.rules)
-    except TopicsFileError as exc:
-        raise UserError(str(exc)) from None
+        return compile_rules(topic_rules(config))
+    except RuleError as exc:
+        raise UserError(f"{args.config}: {exc}") from None
+
+
+def _check_database(config: Config) -> None:
+    """Refuse to backtest a SQLite file that does not exist (opening it would create it)."""
+    url = config.storage_url()
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite:///") :]
+        if path != ":memory:" and not Path(path).exists():
+            raise UserError(f"{path}: no database yet (run `tingfeng once` first)")
+
+
+async def _stored(
+    config: Config, since: datetime | None
+) -> AsyncIterator[list[tuple[int, Document, int | None]]]:
+    """Stored articles in id order, :data:`CHUNK` at a time: (id, document, cluster)."""
+    last = 0
+    async with open_database(config) as db:
+        while True:
+            query = (
+                select(Article, Source.name)
+                .join(Source, col(Source.id) == col(Article.source_id))
+                .where(col(Article.id) > last)
+                .order_by(col(Article.id))
+                .limit(CHUNK)
+            )
+            if since is not None:
+                query = query.where(col(Article.fetched_at) >= since)
+            async with db.session() as session:
+                rows = list(await session.exec(query))
+            if not rows:
+                return
+            yield [
+                (a.id or 0, Document(str(a.id), a.title, a.text, source, a.place), a.cluster_id)
+                for a, source in rows
+            ]
+            last = rows[-1][0].id or 0
+
+
+async def _backtest(
+    matcher: Matcher, config: Config, since: datetime | None, summary: Summary | None
+) -> int:
+    """Match stored articles chunk by chunk; print JSON lines as they come or fill ``summary``."""
+    scanned = 0
+    async for chunk in _stored(config, since):
+        found = await run_cpu(matcher.match_many, [doc for _, doc, _ in chunk])
+        for (aid, doc, cluster), matches in zip(chunk, found, strict=True):
+            if summary is not None:
+                summary.add(doc, cluster, matches)
+                continue
+            extra = {"title": doc.title, "source": doc.source}
+            for m in matches:
+                sys.stdout.write(match_line(aid, doc, m, extra) + "\n")
+        scanned += len(chunk)
+    return scanned
+
+
+def _run_stored(args: argparse.Namespace, config: Config, matcher: Matcher) -> int:
+    """``--stored``: the summary (default) or JSON lines for the configured database."""
+    since = parse_since(args.since, config)
+    _check_database(config)
+    summary = Summary(r.name for r in matcher.rules) if args.format != "jsonl" else None
+    if not run_async(_backtest(matcher, config, since, summary)):
+        when = f" since {args.since}" if args.since else ""
+        # not the URL: a PostgreSQL one can carry a password
+        raise UserError(f"match: the database holds no articles{when}")
+    if summary is not None:
+        for line in summary.lines():
+            print(line)
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check the argument combination first, so a usage mistake costs no jieba load."""
+    if args.stored and args.input is not None:
+        raise UserError("match: use either --input FILE or --stored, not both")
+    if not args.stored and args.input is None:
+        raise UserError("match: give --input FILE (JSONL, - for stdin) or --stored")
+    if args.since is not None and not args.stored:
+        raise UserError("match: --since only applies to --stored")
+    config = config_from(args) if args.stored or args.rules is None else None
+    matcher = _matcher(args, config)
+    if config is not None and args.stored:
+        return _run_stored(args, config, matcher)
+    summary = Summary(r.name for r in matcher.rules) if args.format == "summary" else None
     try:
         stream: TextIO = (
             sys.stdin if args.input == "-" else open(args.input, encoding="utf-8")  # noqa: SIM115
@@ -76,8 +249,15 @@ def run(args: argparse.Namespace) -> int:
     with stream:
         try:
             for doc_id, doc in _documents(stream, args.input):
-                for found in matcher.match(doc):
-                    print(match_line(doc_id, doc, found))
+                found = matcher.match(doc)
+                if summary is not None:
+                    summary.add(doc, None, found)
+                    continue
+                for m in found:
+                    print(match_line(doc_id, doc, m))
         except UnicodeDecodeError as exc:
             raise UserError(f"{args.input}: not UTF-8 text ({exc.reason})") from None
+    if summary is not None:
+        for line in summary.lines():
+            print(line)
     return 0
