@@ -92,6 +92,27 @@ class Daemon:
             return now
         return max(now, row.next_run_at.astimezone(self.config.tz))
 
+    def _add(
+        self,
+        job_id: str,
+        work: Callable[[], Awaitable[Any]],
+        trigger: BaseTrigger,
+        first_run: datetime | None = None,
+    ) -> None:
+        """Every job: one instance at a time, missed runs coalesced, late runs still run."""
+        extra = {"next_run_time": first_run} if first_run is not None else {}
+        self.scheduler.add_job(
+            self._tracked(job_id, work),
+            trigger,
+            id=job_id,
+            name=job_id,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=MISFIRE_GRACE,
+            replace_existing=True,
+            **extra,
+        )
+
     def build_jobs(self, previous: Config | None = None) -> None:
         """Add (or, after a reload, replace) every job; unchanged sources keep their timing."""
         now = datetime.now(self.config.tz)
@@ -113,35 +134,15 @@ class Daemon:
                     self._back_off(job_id, report.retry_at)
                 await self.pipeline.deliver()
 
-            self.scheduler.add_job(
-                self._tracked(job_id, run),
-                source_trigger(source, self.config),
-                id=job_id,
-                name=job_id,
-                max_instances=1,
-                coalesce=True,
-                misfire_grace_time=MISFIRE_GRACE,
-                next_run_time=self._first_run(source, now),
-                replace_existing=True,
+            self._add(
+                job_id, run, source_trigger(source, self.config), self._first_run(source, now)
             )
-        self.scheduler.add_job(
-            self._tracked("outbox", self.pipeline.deliver),
-            IntervalTrigger(seconds=self.config.daemon.outbox_every, timezone=self.config.tz),
-            id="outbox",
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=MISFIRE_GRACE,
-            replace_existing=True,
+        outbox_every = IntervalTrigger(
+            seconds=self.config.daemon.outbox_every, timezone=self.config.tz
         )
-        self.scheduler.add_job(
-            self._tracked("config", self._reload_if_changed),
-            IntervalTrigger(seconds=CONFIG_CHECK, timezone=self.config.tz),
-            id="config",
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=MISFIRE_GRACE,
-            replace_existing=True,
-        )
+        self._add("outbox", self.pipeline.deliver, outbox_every)
+        config_check = IntervalTrigger(seconds=CONFIG_CHECK, timezone=self.config.tz)
+        self._add("config", self._reload_if_changed, config_check)
 
         for channel in self.config.channels:
             if channel.mode != "digest":
@@ -152,16 +153,7 @@ class Daemon:
                 await build_digest(self.pipeline.db, channel)
                 await self.pipeline.deliver()
 
-            self.scheduler.add_job(
-                self._tracked(job_id, digest),
-                digest_trigger(channel, self.config),
-                id=job_id,
-                name=job_id,
-                max_instances=1,
-                coalesce=True,
-                misfire_grace_time=MISFIRE_GRACE,
-                replace_existing=True,
-            )
+            self._add(job_id, digest, digest_trigger(channel, self.config))
 
     def _config_mtime(self) -> float | None:
         try:

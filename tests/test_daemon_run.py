@@ -19,12 +19,9 @@ from tests.test_pipeline_e2e import build_site, config_text
 from watchers.fetch import Fetcher
 
 
-async def test_run_alerts_then_stops_cleanly_on_sigterm(
-    site: Site, catcher: Catcher, write_config: Callable[[str], Path], tmp_path: Path
-) -> None:
-    build_site(site)
-    config = write_config(config_text(tmp_path, site, catcher.url))
-    proc = await asyncio.create_subprocess_exec(
+async def start_daemon(config: Path) -> asyncio.subprocess.Process:
+    """``tingfeng run`` in a subprocess with JSON logs on stderr."""
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "daemon",
@@ -36,6 +33,14 @@ async def test_run_alerts_then_stops_cleanly_on_sigterm(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+
+
+async def test_run_alerts_then_stops_cleanly_on_sigterm(
+    site: Site, catcher: Catcher, write_config: Callable[[str], Path], tmp_path: Path
+) -> None:
+    build_site(site)
+    config = write_config(config_text(tmp_path, site, catcher.url))
+    proc = await start_daemon(config)
     for _ in range(300):
         if len(catcher.received) >= 2:
             break
@@ -95,18 +100,7 @@ async def test_edited_topics_apply_without_restart_and_a_broken_edit_is_ignored(
         f'url = "{site.base}/feed.xml"', fast.format(base=site.base)
     )
     config = write_config(text)
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "daemon",
-        "run",
-        "--config",
-        str(config),
-        "--json-logs",
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await start_daemon(config)
     try:
         for _ in range(300):
             if len(catcher.received) >= 2:
