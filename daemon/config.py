@@ -137,6 +137,7 @@ class TopicConfig(_Strict):
     places: list[str] = []
     sources: list[str] = []
     min_hits: int = Field(default=1, ge=1)
+    fields: list[Literal["title", "text"]] = Field(default=["title", "text"], min_length=1)
     channels: list[str] = []
 
 

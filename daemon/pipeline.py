@@ -78,6 +78,7 @@ def topic_rules(config: Config) -> list[TopicRule]:
             places=tuple(t.places),
             sources=tuple(t.sources),
             min_hits=t.min_hits,
+            fields=tuple(t.fields),
         )
         for t in config.topics
     ]

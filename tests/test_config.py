@@ -151,3 +151,16 @@ def test_check_config_accepts_the_shipped_example() -> None:
         cwd=root,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_headline_only_topics_match_titles_only() -> None:
+    from daemon.pipeline import topic_rules
+    from rules import Document, compile_rules
+
+    text = GOOD.replace('channels = ["chat"]', 'fields = ["title"]\nchannels = ["chat"]')
+    matcher = compile_rules(topic_rules(parse_config(text, Path("config.toml"))))
+    assert matcher.match(Document("1", "液化气站检查", "")) != []
+    assert matcher.match(Document("2", "安全检查", "检查液化气站")) == []
+    assert error_for(GOOD.replace('channels = ["chat"]', 'fields = ["body"]')).startswith(
+        "config.toml:19 topics[0].fields[0]: must be"
+    )
