@@ -24,11 +24,6 @@ _CJK_GAP = re.compile(f"(?<=[{_CJK_CLASS}])\\s+(?=[{_CJK_CLASS}])")
 _SPACE_RUN = re.compile(r"\s+")
 
 
-def is_cjk(char: str) -> bool:
-    """True for characters between which whitespace carries no meaning."""
-    return bool(re.match(f"[{_CJK_CLASS}]", char))
-
-
 def normalize(text: str) -> str:
     """Return the canonical matching/dedup form of ``text``."""
     if not text:

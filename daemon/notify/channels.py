@@ -79,12 +79,6 @@ def all_secrets(config: Config) -> list[str]:
     return [c.url.get_secret_value() for c in config.channels]
 
 
-def short_id(channel: ChannelConfig) -> str:
-    """What to show for a channel's URL: Apprise's privacy form (tokens masked)."""
-    plugin = _instantiate(channel.url.get_secret_value())
-    return plugin.url(privacy=True) if plugin is not None else f"{channel.name} (invalid URL)"
-
-
 class Sender:
     """Sends to one channel: verified for the Chinese bots, Apprise for the rest."""
 
