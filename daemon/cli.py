@@ -7,6 +7,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from importlib.metadata import version
 
 from daemon.commands import COMMANDS
 from daemon.errors import UserError
@@ -24,6 +25,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tingfeng", description="听风: watch regional news, match topics, alert once."
     )
+    parser.add_argument("--version", action="version", version=f"tingfeng {version('tingfeng')}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     names = [command] if command in COMMANDS else list(COMMANDS)
     for name in names:

@@ -31,3 +31,10 @@ def test_unknown_command_lists_the_commands() -> None:
     )
     assert result.returncode == 2
     assert "invalid choice" in result.stderr and "check-config" in result.stderr
+
+
+def test_version() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "daemon", "--version"], capture_output=True, text=True
+    )
+    assert result.returncode == 0 and result.stdout.startswith("tingfeng 0.")
