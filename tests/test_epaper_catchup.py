@@ -57,7 +57,8 @@ class Paper:
         return page_response(request, pages[request.path].encode("gbk"), "text/html")
 
 
-async def test_three_missed_issues_are_fetched_when_the_site_is_back(tmp_path, serve_app):
+async def serve_paper(tmp_path, serve_app, catchup_days):
+    """A paper whose first issue is out, and a config watching it."""
     paper = Paper()
     paper.days = [FIRST]
     app = web.Application()
@@ -70,9 +71,14 @@ async def test_three_missed_issues_are_fetched_when_the_site_is_back(tmp_path, s
 name = "paper"
 kind = "epaper"
 url = "{base}/paperindex.htm"
-catchup_days = 5
+catchup_days = {catchup_days}
 """,
     )
+    return paper, config
+
+
+async def test_three_missed_issues_are_fetched_when_the_site_is_back(tmp_path, serve_app):
+    paper, config = await serve_paper(tmp_path, serve_app, 5)
     assert (await run_sources(config))["paper"].new == 2
     # Down for three days: runs fail, nothing stored is lost, the state stays put.
     paper.down = True
@@ -93,21 +99,7 @@ catchup_days = 5
 
 
 async def test_catch_up_stops_at_catchup_days(tmp_path, serve_app):
-    paper = Paper()
-    paper.days = [FIRST]
-    app = web.Application()
-    app.router.add_get("/{tail:.*}", paper.handle)
-    base = await serve_app(app)
-    config = make_config(
-        tmp_path,
-        f"""
-[[sources]]
-name = "paper"
-kind = "epaper"
-url = "{base}/paperindex.htm"
-catchup_days = 2
-""",
-    )
+    paper, config = await serve_paper(tmp_path, serve_app, 2)
     await run_sources(config)
     paper.days = [FIRST + timedelta(days=n) for n in range(6)]
     report = (await run_sources(config))["paper"]
