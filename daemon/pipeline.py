@@ -153,7 +153,16 @@ class Pipeline:
         drafts = [d for d in drafts if "error" not in d.extra]
         report.skipped = len(broken)
         was_alerted = source.alerted_at is not None
-        await self._store(spec, source, drafts, report, validators, next_run, ctx.state)
+        try:
+            await self._store(spec, source, drafts, report, validators, next_run, ctx.state)
+        except Exception as exc:
+            # The transaction rolled back and no validator was saved, so the next run
+            # fetches and stores these articles again; the other sources carry on.
+            log.exception("storing failed", source=spec.name)
+            report.new = report.matched = report.owed = 0
+            report.error = f"storing failed: {type(exc).__name__}: {exc}".splitlines()[0]
+            await self._failed(spec, report, None, False)
+            return report
         if broken:
             log.warning(
                 "articles skipped",

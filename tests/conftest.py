@@ -8,11 +8,14 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -153,3 +156,38 @@ async def serve_app(aiohttp_server: Callable[..., Awaitable[TestServer]]) -> Cal
         return str(server.make_url("")).rstrip("/")
 
     return start
+
+
+ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@asynccontextmanager
+async def fresh_pg_database() -> AsyncIterator[str]:
+    """A new PostgreSQL database, dropped afterwards; skips the test when no server runs."""
+    try:
+        admin = await asyncpg.connect(ADMIN_DSN, timeout=5)
+    except (OSError, asyncpg.PostgresError) as exc:
+        pytest.skip(f"PostgreSQL not reachable on 127.0.0.1:5432: {exc}")
+    name = f"tingfeng_{uuid.uuid4().hex[:12]}"
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture
+async def pg_url() -> AsyncIterator[str]:
+    async with fresh_pg_database() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """The embedded default and the scale path, for tests that must hold on both."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'tf.db'}"
+        return
+    async with fresh_pg_database() as url:
+        yield url

@@ -78,7 +78,9 @@ async def cli(*args: str) -> str:
     return out.decode()
 
 
-async def test_same_story_on_two_sources_alerts_once_per_topic(tmp_path: Path) -> None:
+async def test_same_story_on_two_sources_alerts_once_per_topic(
+    tmp_path: Path, storage_url: str
+) -> None:
     corpus = Corpus(31)
     story = corpus.story("燃气安全")
     _, edited = corpus.edited(story)
@@ -92,7 +94,7 @@ async def test_same_story_on_two_sources_alerts_once_per_topic(tmp_path: Path) -
         config.write_text(
             f"""
 [storage]
-url = "sqlite:///{tmp_path / "tf.db"}"
+url = "{storage_url}"
 
 [fetch]
 per_host_delay = "0.1s"

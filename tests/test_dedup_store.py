@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sqlmodel import select
 
 from storage.articles import store_articles, store_matches
@@ -18,8 +16,8 @@ from watchers.base import ArticleDraft
 TOPICS = {"燃气安全": ["chat"], "防汛": ["chat"]}
 
 
-async def open_db(path: Path) -> Database:
-    db = Database(f"sqlite:///{path}")
+async def open_db(url: str) -> Database:
+    db = Database(url)
     await db.migrate()
     return db
 
@@ -47,17 +45,17 @@ def draft(url: str, title: str, text: str, **kw: str) -> ArticleDraft:
     return ArticleDraft(url=url, title=title, text=text, **kw)  # type: ignore[arg-type]
 
 
-async def test_copies_join_the_earliest_cluster_and_survive_a_restart(tmp_path: Path) -> None:
+async def test_copies_join_the_earliest_cluster_and_survive_a_restart(storage_url: str) -> None:
     corpus = Corpus(21)
     story = corpus.story()
-    db = await open_db(tmp_path / "t.db")
+    db = await open_db(storage_url)
     sources = await prepare(db)
     [first] = await store(
         db, sources["county"], draft("http://county.example/1", *corpus.exact(story))
     )
     await db.close()
 
-    db = await open_db(tmp_path / "t.db")  # a new process: nothing in memory
+    db = await open_db(storage_url)  # a new process: nothing in memory
     edited, trimmed, other = await store(
         db,
         sources["daily"],
@@ -80,8 +78,8 @@ async def test_copies_join_the_earliest_cluster_and_survive_a_restart(tmp_path: 
     await db.close()
 
 
-async def test_same_url_twice_is_stored_once(tmp_path: Path) -> None:
-    db = await open_db(tmp_path / "t.db")
+async def test_same_url_twice_is_stored_once(storage_url: str) -> None:
+    db = await open_db(storage_url)
     sources = await prepare(db)
     story = Corpus(2).story()
     await store(
@@ -94,8 +92,8 @@ async def test_same_url_twice_is_stored_once(tmp_path: Path) -> None:
     await db.close()
 
 
-async def test_short_items_and_shared_footers_do_not_cluster(tmp_path: Path) -> None:
-    db = await open_db(tmp_path / "t.db")
+async def test_short_items_and_shared_footers_do_not_cluster(storage_url: str) -> None:
+    db = await open_db(storage_url)
     sources = await prepare(db)
     footer = FOOTER.format(county="嘉祥县")
     items = [
@@ -118,10 +116,10 @@ async def test_short_items_and_shared_footers_do_not_cluster(tmp_path: Path) -> 
     await db.close()
 
 
-async def test_alerts_once_per_cluster_and_topic_and_once_for_a_new_topic(tmp_path: Path) -> None:
+async def test_alerts_once_per_cluster_and_topic_and_once_for_a_new_topic(storage_url: str) -> None:
     corpus = Corpus(4)
     story = corpus.story("燃气安全")
-    db = await open_db(tmp_path / "t.db")
+    db = await open_db(storage_url)
     sources = await prepare(db)
     [first] = await store(
         db, sources["county"], draft("http://county.example/1", *corpus.exact(story))
@@ -150,8 +148,8 @@ async def test_alerts_once_per_cluster_and_topic_and_once_for_a_new_topic(tmp_pa
     await db.close()
 
 
-async def test_a_part_arriving_later_joins_its_stored_head(tmp_path: Path) -> None:
-    db = await open_db(tmp_path / "t.db")
+async def test_a_part_arriving_later_joins_its_stored_head(storage_url: str) -> None:
+    db = await open_db(storage_url)
     sources = await prepare(db)
     corpus = Corpus(8)
     story = corpus.story()

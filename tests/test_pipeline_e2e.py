@@ -184,3 +184,32 @@ async def test_export_lists_articles_with_topics_and_clusters(
     assert by_title["我县开展燃气安全大检查"]["published"] == "2024-05-20T10:30:00+08:00"
     csv_out = await run_cli("export", "--config", str(config), "--format", "csv")
     assert csv_out.out.splitlines()[0].startswith("id,source,url,title")
+
+
+async def test_a_storage_failure_costs_one_source_not_the_cycle(
+    site: Site, catcher: Catcher, write_config: Callable[[str], Path], tmp_path: Path
+) -> None:
+    build_site(site)
+    config = write_config(config_text(tmp_path, site, catcher.url))
+    assert (await run_cli("check-config", "--config", str(config))).code == 0
+    assert (await run_cli("sources", "--config", str(config))).code == 0  # creates the schema
+    with sqlite3.connect(tmp_path / "t.db") as db:
+        db.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON articles WHEN NEW.title LIKE '%燃气%'"
+            " BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END"
+        )
+
+    first = await run_cli("once", "--config", str(config))
+
+    assert first.code == 0 and "Traceback" not in first.out
+    assert "feed-src: FAILED: storing failed" in first.out and "disk I/O error" in first.out
+    assert "html-src: 2 new" in first.out
+    with sqlite3.connect(tmp_path / "t.db") as db:
+        db.execute("DROP TRIGGER refuse")
+        assert db.execute("select count(*) from articles").fetchone()[0] == 2
+    second = await run_cli("once", "--config", str(config))
+    assert "feed-src: 2 new" in second.out
+    assert sorted(m["message"].split("\n")[0] for m in catcher.received) == [
+        "市场监管局检查充装站",
+        "我县开展燃气安全大检查",
+    ]

@@ -3,32 +3,11 @@
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
-
-import asyncpg
-import pytest
 
 from tests.conftest import Catcher, Site, run_cli
 from tests.test_pipeline_e2e import build_site, config_text
-
-ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-@pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    try:
-        admin = await asyncpg.connect(ADMIN_DSN, timeout=5)
-    except (OSError, asyncpg.PostgresError) as exc:
-        pytest.skip(f"PostgreSQL not reachable on 127.0.0.1:5432: {exc}")
-    name = f"tingfeng_{uuid.uuid4().hex[:12]}"
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 async def test_pipeline_on_postgres_alerts_once_and_exports(

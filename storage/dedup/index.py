@@ -86,7 +86,7 @@ _EXACT = (
 )
 _NEAR = (
     "SELECT 1 AS part, a.id, a.cluster_id, a.text, c.shared FROM"
-    " (SELECT article_id, count(*) AS shared FROM dedup_bands WHERE band_key IN ({keys})"
+    " (SELECT article_id, count(*) AS shared FROM dedup_bands WHERE band_key IN {keys}"
     " GROUP BY article_id ORDER BY shared DESC, article_id LIMIT {limit}) AS c"
     " JOIN articles AS a ON a.id = c.article_id"
 )
@@ -96,7 +96,7 @@ _NEAR = (
 def _sqlite_sql(exact: bool, keys: int) -> str:
     parts = [_EXACT.format(digest="?")] if exact else []
     if keys:
-        parts.append(_NEAR.format(keys=",".join("?" * keys), limit="?"))
+        parts.append(_NEAR.format(keys="(" + ",".join("?" * keys) + ")", limit="?"))
     return " UNION ALL ".join(parts)
 
 
@@ -104,6 +104,7 @@ def _sqlite_sql(exact: bool, keys: int) -> str:
 def _portable_sql(exact: bool, near: bool) -> TextClause:
     parts = [_EXACT.format(digest=":digest")] if exact else []
     if near:
+        # An expanding parameter renders its own parentheses.
         parts.append(_NEAR.format(keys=":keys", limit=":limit"))
     statement = text(" UNION ALL ".join(parts))
     return statement.bindparams(bindparam("keys", expanding=True)) if near else statement
@@ -122,7 +123,7 @@ async def _rows(session: AsyncSession, digest: str, keys: list[int], limit: int)
         driver: Any = raw.driver_connection
         return list(await driver.execute_fetchall(_sqlite_sql(bool(digest), len(keys)), params))
     named: dict[str, Any] = {"digest": digest, "keys": keys, "limit": limit}
-    result = await session.execute(_portable_sql(bool(digest), bool(keys)), named)
+    result = await connection.execute(_portable_sql(bool(digest), bool(keys)), named)
     return result.all()
 
 
