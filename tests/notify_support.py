@@ -28,7 +28,11 @@ LPG_TEXT = (
 
 
 def make_config(
-    tmp_path: Path, channels: str, daemon: str = "", topics: str | None = None
+    tmp_path: Path,
+    channels: str,
+    daemon: str = "",
+    topics: str | None = None,
+    storage_url: str | None = None,
 ) -> Config:
     """A config with one SQLite file in tmp_path; ``channels`` holds [[channels]] tables.
 
@@ -38,9 +42,10 @@ def make_config(
         '[[topics]]\nname = "燃气安全"\nquery = "液化石油气 OR 液化气"\nchannels = CHANNELS\n'
     )
     names = [line.split('"')[1] for line in channels.splitlines() if line.startswith("name =")]
+    default_url = f"sqlite:///{tmp_path / 't.db'}"
     text = (
         f'[daemon]\nretry_base = "0s"\n{daemon}\n'
-        f'[storage]\nurl = "sqlite:///{tmp_path / "t.db"}"\n\n'
+        f'[storage]\nurl = "{storage_url or default_url}"\n\n'
         f"{topics.replace('CHANNELS', json.dumps(names, ensure_ascii=False))}\n{channels}"
     )
     (tmp_path / "config.toml").write_text(text, encoding="utf-8")

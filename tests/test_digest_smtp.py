@@ -80,10 +80,10 @@ ITEMS = [
 
 
 async def test_digest_email_parts_recipients_titles_links_and_marks(
-    tmp_path: Path, smtp: Any
+    tmp_path: Path, smtp: Any, storage_url: str
 ) -> None:
     inbox, port = smtp
-    config = make_config(tmp_path, mail_channel(port), topics=TOPICS)
+    config = make_config(tmp_path, mail_channel(port), topics=TOPICS, storage_url=storage_url)
     db = await open_db(config)
     assert await seed(db, config, ITEMS) == 4
     assert (await deliver_due(db, config)).sent == 0  # digest channels wait for their digest

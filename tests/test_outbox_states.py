@@ -38,11 +38,14 @@ async def statuses(db: Any) -> list[tuple[str, str]]:
         return [(r.kind, r.status) for r in rows]
 
 
-async def test_quiet_hours_hold_alerts_until_they_end(tmp_path: Path, receiver: Receiver) -> None:
+async def test_quiet_hours_hold_alerts_until_they_end(
+    tmp_path: Path, receiver: Receiver, storage_url: str
+) -> None:
     config = make_config(
         tmp_path,
         f'[[channels]]\nname = "chat"\nurl = "json://127.0.0.1:{receiver.port}/"\n'
         'quiet_hours = "22:00-07:00"\n',
+        storage_url=storage_url,
     )
     db = await open_db(config)
     await seed(db, config, [("鱼台融媒", draft(1)), ("鱼台融媒", draft(2))])
@@ -54,12 +57,13 @@ async def test_quiet_hours_hold_alerts_until_they_end(tmp_path: Path, receiver: 
 
 
 async def test_quiet_hours_fold_into_one_digest_at_their_end(
-    tmp_path: Path, receiver: Receiver
+    tmp_path: Path, receiver: Receiver, storage_url: str
 ) -> None:
     config = make_config(
         tmp_path,
         f'[[channels]]\nname = "chat"\nurl = "json://127.0.0.1:{receiver.port}/"\n'
         'quiet_hours = "22:00-07:00"\nquiet = "digest"\n',
+        storage_url=storage_url,
     )
     db = await open_db(config)
     await seed(db, config, [("鱼台融媒", draft(1)), ("鱼台融媒", draft(2))])
@@ -74,7 +78,7 @@ async def test_quiet_hours_fold_into_one_digest_at_their_end(
 
 
 async def test_dead_letter_alerts_operator_once_lists_and_retries(
-    tmp_path: Path, receiver: Receiver, capsys: Any
+    tmp_path: Path, receiver: Receiver, capsys: Any, storage_url: str
 ) -> None:
     async def down(call: int, body: dict[str, Any]) -> web.StreamResponse:
         return web.Response(status=500, text="boom")
@@ -86,6 +90,7 @@ async def test_dead_letter_alerts_operator_once_lists_and_retries(
         f'[[channels]]\nname = "admin"\nurl = "json://127.0.0.1:{receiver.port}/admin"\n',
         daemon='max_attempts = 2\nadmin_channel = "admin"',
         topics='[[topics]]\nname = "燃气安全"\nquery = "液化气"\nchannels = ["chat"]\n',
+        storage_url=storage_url,
     )
     db = await open_db(config)
     await seed(db, config, [("鱼台融媒", draft(1))])
