@@ -8,6 +8,8 @@ alerts may already have gone out under their ids.
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -35,7 +37,11 @@ async def find_cluster(
     exact, found = await lookup(session, sketch.digest, keys, cfg.max_candidates)
     if exact is not None:
         return exact, True
-    earliest = earliest_duplicate(sketch.confirm, found, cfg)
+    if not found:
+        return None, False
+    # Confirming re-cleans and re-shingles each candidate's stored text: CPU work that
+    # must not run on the event loop (a huge article with many candidates takes long).
+    earliest = await asyncio.to_thread(earliest_duplicate, sketch.confirm, found, cfg)
     return (earliest.cluster_id, False) if earliest is not None else (None, False)
 
 
