@@ -65,7 +65,7 @@ def pc_page(section: str, body: str) -> str:
             },
             "epaper",
             "/a/paperindex.htm",
-            "refresh redirects",
+            "refresh loop: ",
             id="refresh-loop",
         ),
         pytest.param(
