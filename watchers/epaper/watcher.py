@@ -33,6 +33,7 @@ from watchers.epaper.entry import newest_issue_url
 from watchers.epaper.issues import IssueUrl, days_to_fetch, issue_url
 from watchers.fetch import FetchError
 from watchers.pagetext import to_draft
+from watchers.place import place_in_text, place_of_article
 from watchers.segment import SegmentError, segment_bytes
 
 if TYPE_CHECKING:
@@ -299,7 +300,7 @@ class EpaperWatcher:
                     kicker=parts.kicker,
                     subtitle=parts.subtitle,
                     author=parts.author,
-                    place=run.source.region,
+                    place=place_in_text(parts.body, parts.kicker) or run.source.region,
                     published=_midnight(day),
                     page=label,
                     extra={
@@ -349,7 +350,7 @@ class EpaperWatcher:
             if draft.url in known or draft.url in run.seen:
                 continue
             run.seen.add(draft.url)
-            draft.place = draft.place or run.source.region
+            draft.place = place_of_article(draft, run.source.region)
             draft.published = _midnight(page.issue_date)
             draft.page = page.label or (f"第{page.number}版" if page.number else "")
             draft.extra = {
