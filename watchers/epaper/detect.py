@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Protocol
 
 from watchers.epaper import founder_classic, founder_pc, paperindex
@@ -12,6 +13,7 @@ class Platform(Protocol):
     """A platform module: ``NAME``, ``matches``, ``parse_page``, ``parse_article``."""
 
     NAME: str
+    ARTICLE_HREF: re.Pattern[str]
 
     def matches(self, url: str, html: str) -> bool: ...
 

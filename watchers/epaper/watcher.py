@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from watchers.base import ArticleDraft, NoArticlesError, WatchContext, WatchError
+import structlog
+
+from watchers.base import ArticleDraft, NoArticlesError, WatchContext, WatchError, skipped
 from watchers.dates import SITE_TZ
 from watchers.epaper.common import (
     IssuePage,
@@ -39,6 +41,7 @@ from watchers.segment import SegmentError, segment_bytes
 if TYPE_CHECKING:
     from daemon.config import SourceConfig
 
+log = structlog.get_logger("tingfeng.epaper")
 MAX_REFRESH_HOPS = 4
 # How far back "today's issue is not out yet" may step when catchup_days is smaller.
 MIN_LOOKBACK_DAYS = 7
@@ -46,11 +49,6 @@ MIN_LOOKBACK_DAYS = 7
 
 class _Missing(Exception):
     """A dated issue URL answered 404: that day has no issue (yet)."""
-
-
-def _skipped(url: str, reason: str) -> ArticleDraft:
-    """A placeholder the pipeline counts and logs as a skipped item, with its reason."""
-    return ArticleDraft(url=url, title="", text="", extra={"error": f"{url}: {reason}"})
 
 
 @dataclass
@@ -61,19 +59,15 @@ class _Run:
     ctx: WatchContext
     drafts: list[ArticleDraft] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
-    # Article pages fetched, and the first reason one of them gave no article: a run
-    # that fetched links but got no body from any is a failure, not "0 new".
-    fetched: int = 0
-    bodies: int = 0
-    first_failure: str = ""
+    # The latest issue's page list: where a retried article's own page number points.
+    refs: list[PageRef] = field(default_factory=list)
 
     @property
     def budget_left(self) -> bool:
         return sum("error" not in d.extra for d in self.drafts) < self.source.max_articles
 
     def skip(self, url: str, reason: str) -> None:
-        self.drafts.append(_skipped(url, reason))
-        self.first_failure = self.first_failure or reason
+        self.drafts.append(skipped(url, reason))
 
     async def open(self, url: str, *, dated: bool = False) -> tuple[str, str]:
         """(final URL, HTML) of ``url`` after HTTP, meta-refresh and location redirects.
@@ -126,10 +120,7 @@ class EpaperWatcher:
             all_complete = all_complete and complete
             if all_complete:
                 complete_through = day
-        if run.fetched and not run.bodies:
-            raise WatchError(
-                f"{first_url}: {run.fetched} article links, 0 bodies: {run.first_failure}"
-            )
+        await self._retry(run, platform)
         if complete_through is not None:
             ctx.state["last_issue"] = complete_through.isoformat()
         return run.drafts
@@ -229,12 +220,21 @@ class EpaperWatcher:
         first.issue_date = first.issue_date or day
         pages, refs, content_seen, complete = await self._pages(run, platform, first)
         owners = _owners(pages)
+        if latest:
+            run.refs = refs
+        links = {url for page in pages for url, _ in page.articles}
+        if links:
+            run.ctx.saw(len(links), "article links")
+        files = sum(1 for page in pages if not page.articles and (page.text_url or page.pdf_url))
+        if files:
+            run.ctx.saw(files, "page files")
         refused: set[str] = set()
         for page in pages:
             for url, reason in page.refused:
                 if url not in refused:
+                    # Not an entry of this issue: logged, never retried as an article.
                     refused.add(url)
-                    run.drafts.append(_skipped(url, f"not followed: {reason}"))
+                    log.info("link not followed", source=run.source.name, url=url, reason=reason)
             if page.articles:
                 content_seen = True
                 mine = [(u, t) for u, t in page.articles if owners.get(u) is page]
@@ -274,45 +274,76 @@ class EpaperWatcher:
             if not run.budget_left:
                 return False
             run.seen.add(url)
-            run.fetched += 1
-            try:
-                result = await run.ctx.fetcher.get(url)
-            except FetchError as exc:
-                if exc.retry_after is not None:
-                    raise
-                run.skip(url, exc.reason)
-                complete = False
-                continue
-            parts = await run.ctx.run_cpu(
-                platform.parse_article, result.text(run.source.encoding), result.url
-            )
-            if not parts.body:
-                run.skip(url, f"no article body found ({platform.NAME} article markup)")
-                continue
-            run.bodies += 1
-            day = parts.issue_date or page.issue_date
-            label, number, pdf = _placement(page, parts.page_number, refs)
-            run.drafts.append(
-                ArticleDraft(
-                    url=url,
-                    title=parts.title or link_text,
-                    text=parts.body,
-                    kicker=parts.kicker,
-                    subtitle=parts.subtitle,
-                    author=parts.author,
-                    place=place_in_text(parts.body, parts.kicker) or run.source.region,
-                    published=_midnight(day),
-                    page=label,
-                    extra={
-                        "paper": parts.paper or page.paper,
-                        "page_number": number,
-                        "pdf": pdf,
-                        "issue_date": day.isoformat() if day else "",
-                        "platform": platform.NAME,
-                    },
-                )
-            )
+            complete = await self._article(run, platform, page, url, link_text, refs) and complete
         return complete
+
+    async def _retry(self, run: _Run, platform: Platform) -> None:
+        """Articles that failed on earlier runs, fetched again even if their page is a 304.
+
+        Only article pages are retried here: pages and page files are walked again
+        anyway, because their validators are dropped while anything on them failed.
+        """
+        due = [
+            url
+            for url in run.ctx.retry_urls
+            if url not in run.seen and platform.ARTICLE_HREF.search(url.split("?")[0])
+        ]
+        known = await run.ctx.known_urls(due)
+        for url in due:
+            if url in known or not run.budget_left:
+                continue
+            run.seen.add(url)
+            dated = issue_url(url)
+            page = IssuePage(url=url, issue_date=dated.day if dated else None)
+            await self._article(run, platform, page, url, "", run.refs)
+
+    async def _article(
+        self,
+        run: _Run,
+        platform: Platform,
+        page: IssuePage,
+        url: str,
+        link_text: str,
+        refs: list[PageRef],
+    ) -> bool:
+        """One article page into a draft (or a skipped entry); False when it could not be
+        fetched, so its page is walked again next run."""
+        try:
+            result = await run.ctx.fetcher.get(url)
+        except FetchError as exc:
+            if exc.retry_after is not None:
+                raise
+            run.skip(url, exc.reason)
+            return False
+        parts = await run.ctx.run_cpu(
+            platform.parse_article, result.text(run.source.encoding), result.url
+        )
+        if not parts.body:
+            run.skip(url, f"no article body found ({platform.NAME} article markup)")
+            return True
+        day = parts.issue_date or page.issue_date
+        label, number, pdf = _placement(page, parts.page_number, refs)
+        run.drafts.append(
+            ArticleDraft(
+                url=url,
+                title=parts.title or link_text,
+                text=parts.body,
+                kicker=parts.kicker,
+                subtitle=parts.subtitle,
+                author=parts.author,
+                place=place_in_text(parts.body, parts.kicker) or run.source.region,
+                published=_midnight(day),
+                page=label,
+                extra={
+                    "paper": parts.paper or page.paper,
+                    "page_number": number,
+                    "pdf": pdf,
+                    "issue_date": day.isoformat() if day else "",
+                    "platform": platform.NAME,
+                },
+            )
+        )
+        return True
 
     async def _page_file(self, run: _Run, platform: Platform, page: IssuePage) -> bool:
         """A page that exists only as PDF or page text: its articles, cut by the segmenter.
@@ -331,7 +362,7 @@ class EpaperWatcher:
         except FetchError as exc:
             if exc.retry_after is not None:
                 raise
-            run.drafts.append(_skipped(file_url, exc.reason))
+            run.drafts.append(skipped(file_url, exc.reason))
             return False
         if result.not_modified:
             return True
@@ -339,10 +370,10 @@ class EpaperWatcher:
             items = await run.ctx.run_cpu(segment_bytes, result.body, name=file_url)
         except SegmentError as exc:
             # Re-reading the same file would fail the same way; a changed file has a new ETag.
-            run.drafts.append(_skipped(file_url, f"page file not segmented: {exc}"))
+            run.drafts.append(skipped(file_url, f"page file not segmented: {exc}"))
             return True
         if not items:
-            run.drafts.append(_skipped(file_url, "page file holds no articles"))
+            run.drafts.append(skipped(file_url, "page file holds no articles"))
             return True
         drafts = [to_draft(item, file_url) for item in items]
         known = await run.ctx.known_urls(d.url for d in drafts)
