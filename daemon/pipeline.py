@@ -14,7 +14,7 @@ from typing import ParamSpec, TypeVar
 
 import structlog
 
-from daemon.config import Config, SourceConfig
+from daemon.config import Config
 from daemon.notify.operator import alert_operator
 from daemon.notify.outbox import DeliveryReport, deliver_due
 from rules import Document, Hit, TopicRule, compile_rules
@@ -34,6 +34,7 @@ from storage.types import utcnow
 from watchers.base import ArticleDraft, NoArticlesError, WatchContext, WatchError
 from watchers.fetch import Fetcher, FetchError
 from watchers.registry import watcher_for
+from watchers.settings import SourceConfig
 
 log = structlog.get_logger("tingfeng.pipeline")
 P = ParamSpec("P")
@@ -127,7 +128,6 @@ class Pipeline:
         """Run one source; whatever goes wrong is recorded on the source, never raised."""
         report = SourceReport(spec.name)
         source = self.sources[spec.name]
-        watcher = watcher_for(spec.kind)
         validators = RunValidators(self.db)
         ctx = WatchContext(
             self.fetcher.for_run(validators), run_cpu, self._known, dict(source.state or {})
@@ -135,9 +135,7 @@ class Pipeline:
         retry_after: float | None = None
         empty = False
         try:
-            if watcher is None:
-                raise WatchError(f"source kind {spec.kind!r} is not supported yet")
-            drafts = await watcher.poll(spec, ctx)
+            drafts = await watcher_for(spec.kind).poll(spec, ctx)
         except (WatchError, FetchError) as exc:
             report.error = str(exc)
             retry_after = exc.retry_after if isinstance(exc, FetchError) else None
