@@ -98,7 +98,8 @@ def test_mistakes_name_file_line_and_key(change: tuple[str, str], expected: str)
 
 def test_each_kind_gets_its_own_settings() -> None:
     text = GOOD.replace('cron = "0 6-22 * * *"', 'selectors = { item = "li a" }')
-    text += '[[sources]]\nname = "p"\nkind = "epaper"\nurl = "http://127.0.0.1/"\ncatchup_days = 3\n'
+    text += '[[sources]]\nname = "p"\nkind = "epaper"\nurl = "http://127.0.0.1/"\n'
+    text += "catchup_days = 3\n"
     feed, html, paper = parse_config(text, Path("config.toml")).sources
     assert type(feed).__name__ == "FeedSource" and not hasattr(feed, "selectors")
     assert html.selectors.item == "li a"  # type: ignore[attr-defined]

@@ -13,7 +13,11 @@ ROOT = Path(__file__).resolve().parent.parent
 NOT_STORAGE = ("daemon", "watchers", "rules")
 # A bare call (not a method such as ``str.text(`` or ``set.update(``, not a definition).
 SQL_CALL = re.compile(r"(?<![\w.])(select|update|delete|insert|text)\(")
-SQL_IMPORT = re.compile(r"^\s*(from|import)\s+(sqlalchemy|sqlmodel)\b")
+# Query builders; a session type for a transaction the caller spans is not a query.
+SQL_IMPORT = re.compile(
+    r"^\s*from\s+(sqlalchemy|sqlmodel)[\w.]*\s+import\s+.*"
+    r"\b(select|update|delete|insert|text|col|func|or_|and_)\b"
+)
 SQL_EXEC = re.compile(r"\bsession\.(exec|execute|scalar|scalars)\(")
 
 
