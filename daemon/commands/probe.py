@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -41,11 +40,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _config(path: str | None) -> Config | None:
-    if path:
-        return load_config(path)
-    if path == "" and Path("config.toml").exists():
-        return load_config("config.toml")
-    return None
+    """The config named by ``--config PATH``; none for a bare ``--config`` (default
+    fetch settings: probing must work before a config exists)."""
+    return load_config(path) if path else None
 
 
 async def probe_url(url: str, fetch: FetchConfig, articles: int = 3) -> ProbeResult:
