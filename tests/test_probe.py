@@ -9,11 +9,11 @@ import pytest
 from aiohttp import web
 
 from daemon.commands.probe import probe_url, report
-from daemon.config import FetchConfig
 from tests.conftest import SiteFactory, run_cli
 from tests.real_sites import RealSite
 from tests.sites import SITES, page_response
 from watchers.dates import SITE_TZ
+from watchers.settings import FetchConfig
 
 FAST = FetchConfig(per_host_delay=0)
 

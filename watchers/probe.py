@@ -15,13 +15,12 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
-from daemon.config import SourceConfig
 from watchers.base import ArticleDraft, WatchContext, WatchError
 from watchers.epaper.common import PageRef, redirect_target, same_page
 from watchers.epaper.detect import EXPECTED, detect
 from watchers.epaper.entry import entry_note, newest_issue_url
 from watchers.fetch import Fetcher, FetchError
-from watchers.registry import watcher_for
+from watchers.registry import BY_NAME
 
 MAX_HOPS = 4
 _HANWEB_URL = re.compile(r"/col/col\d+/", re.I)
@@ -113,11 +112,11 @@ async def probe(url: str, fetcher: Fetcher, *, articles: int = 3) -> ProbeResult
         result.pages = first.pages or [PageRef(final_url, first.label)]
         result.paper, result.issue_date = first.paper, first.issue_date
     result.name = _name(result)
-    spec = SourceConfig.model_validate(
+    kind = BY_NAME[result.kind]
+    spec = kind.settings.model_validate(
         {"name": result.name, "kind": result.kind, "url": url, "max_articles": articles}
     )
-    watcher = watcher_for(result.kind)
-    assert watcher is not None
+    watcher = kind.watcher
     ctx = WatchContext(fetcher.for_run(None), asyncio.to_thread, _no_known, {})
     try:
         drafts = await watcher.poll(spec, ctx)

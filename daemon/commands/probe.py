@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from daemon.commands._shared import run_async
-from daemon.config import Config, FetchConfig, load_config
+from daemon.config import Config, load_config
 from daemon.errors import UserError
 from watchers.dates import SITE_TZ
+from watchers.settings import FetchConfig
 
 if TYPE_CHECKING:
     from watchers.probe import ProbeResult
