@@ -268,6 +268,11 @@ class Matcher:
             self._automaton = automaton
         self._words = words
 
+    def prepare(self) -> None:
+        """Build the word-check dictionary now if it was left for first use (cached plan)."""
+        if self._words.needs_dictionary:
+            self._words.prepare()
+
     def match(self, doc: Document) -> list[TopicMatch]:
         """Topics ``doc`` matches, in rule order, each with its hits and satisfied terms."""
         return _DocMatch(self, doc).run()

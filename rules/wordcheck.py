@@ -55,25 +55,39 @@ class BaseDictionary:
 
 
 def base_dictionary() -> BaseDictionary:
-    """The shared :class:`BaseDictionary` (thread-safe; jieba is imported only here)."""
+    """The shared :class:`BaseDictionary`, from the cache (:mod:`rules.cache`) or jieba.
+
+    Thread-safe; jieba is imported only when the cache has no copy.
+    """
+    from rules.cache import cache_dir, load_dictionary, save_dictionary
+
     global _base
     with _base_lock:
         if _base is None:
-            import jieba
-
-            jieba.setLogLevel(30)  # loading chatter would pollute CLI stderr
-            tok = jieba.Tokenizer()
-            tok.initialize()
-            logtotal = math.log(tok.total)
-            shared: dict[int, float] = {}
-            logp = {}
-            for word, f in tok.FREQ.items():
-                lp = shared.get(f)
-                if lp is None:
-                    lp = shared[f] = math.log(f) - logtotal if f else 0.0
-                logp[word] = lp
+            directory = cache_dir()
+            cached = load_dictionary(directory) if directory is not None else None
+            logp, logtotal = cached if cached is not None else _from_jieba()
             _base = BaseDictionary(logp, logtotal, max(map(len, logp)))
+            if directory is not None and cached is None:
+                save_dictionary(directory, logp, logtotal)
         return _base
+
+
+def _from_jieba() -> tuple[dict[str, float], float]:
+    import jieba
+
+    jieba.setLogLevel(30)  # loading chatter would pollute CLI stderr
+    tok = jieba.Tokenizer()
+    tok.initialize()
+    logtotal = math.log(tok.total)
+    shared: dict[int, float] = {}
+    logp = {}
+    for word, f in tok.FREQ.items():
+        lp = shared.get(f)
+        if lp is None:
+            lp = shared[f] = math.log(f) - logtotal if f else 0.0
+        logp[word] = lp
+    return logp, logtotal
 
 
 def is_latin(ch: str) -> bool:
@@ -94,6 +108,7 @@ class WordChecker:
     """
 
     def __init__(self, terms: set[str], own: OwnWords | None = None) -> None:
+        self._checks_words = bool(terms)
         self._lock = threading.Lock()
         self._logp: dict[str, float] | None = None
         self._fine_cache: dict[str, frozenset[tuple[int, int]]] = {}
@@ -120,6 +135,14 @@ class WordChecker:
         self._longest = max(self._longest, len(term))
         for k in range(1, len(term)):
             self._logp.setdefault(term[:k], 0.0)
+
+    @property
+    def needs_dictionary(self) -> bool:
+        """True while the dictionary is still to be built (and some term needs a word check)."""
+        return self._logp is None and self._checks_words
+
+    def prepare(self) -> None:
+        self._dictionary()
 
     def _dictionary(self) -> dict[str, float]:
         """The dictionary with this matcher's terms added, built on first use."""
