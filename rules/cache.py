@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import array
 import hashlib
-import importlib.util
 import os
 import sys
 import tempfile
@@ -27,6 +26,7 @@ import orjson
 
 from rules.compile import Matcher, MatcherPlan, compile_rules
 from rules.model import TopicRule
+from rules.wordcheck import jieba_dictionary_path
 
 FORMAT = 1
 """Bump when MatcherPlan or what it means changes: old entries are then never read."""
@@ -42,11 +42,8 @@ def cache_dir() -> Path | None:
 
 
 def _dictionary_identity() -> list[object]:
-    """jieba's dictionary file (found without importing jieba): path, size, mtime."""
-    spec = importlib.util.find_spec("jieba")
-    if spec is None or spec.origin is None:
-        return []
-    path = os.path.join(os.path.dirname(spec.origin), "dict.txt")
+    """jieba's dictionary file: path, size, mtime."""
+    path = jieba_dictionary_path()
     try:
         st = os.stat(path)
     except OSError:
