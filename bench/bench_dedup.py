@@ -34,7 +34,7 @@ from storage.dedup.config import DedupConfig
 from storage.dedup.minhash import sketch
 from storage.models import Source
 from tests.dedup_corpus import Corpus
-from watchers.base import ArticleDraft
+from watchers.article import ArticleDraft
 
 KEYS_PER_ARTICLE = DedupConfig().bands + DedupConfig().lead_bands
 

@@ -19,7 +19,7 @@ from rules import Document, compile_rules
 from storage.articles import store_articles, store_matches
 from storage.catalog import sync_catalog
 from storage.db import Database
-from watchers.base import ArticleDraft
+from watchers.article import ArticleDraft
 
 LPG_TEXT = (
     "本报讯 为切实加强瓶装液化石油气安全管理，县应急管理局联合市场监管、住建等部门，"

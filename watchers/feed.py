@@ -6,7 +6,8 @@ from typing import Any, Literal
 
 import feedparser
 
-from watchers.base import ArticleDraft, WatchContext, WatchError
+from watchers.article import ArticleDraft
+from watchers.base import WatchContext, WatchError
 from watchers.dates import from_struct_time
 from watchers.htmltext import html_to_text
 from watchers.place import place_of_article

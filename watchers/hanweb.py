@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urljoin, urlsplit
 
-from watchers.base import ArticleDraft, NoArticlesError, WatchContext
+from watchers.article import ArticleDraft, Attachment
+from watchers.base import NoArticlesError, WatchContext, skip_or_stop, skipped
 from watchers.dates import parse_site_date
 from watchers.fetch import FetchError
 from watchers.htmltext import node_text, parse_html
@@ -116,16 +117,15 @@ def parse_article(html: str, url: str, record: Record) -> ArticleDraft:
             if any(_ATTACHMENT.search(x) for x in (urlsplit(href).path, name)) or _DOWNLOAD.search(
                 href
             ):
-                attachments.append({"name": name, "url": href})
+                attachments.append(Attachment(name, href))
     found = _PUBLISHED.search(html)
     published = parse_site_date(found.group(1)) if found else None
-    extra: dict[str, object] = {"attachments": attachments} if attachments else {}
     return ArticleDraft(
         url=url,
         title=title or record.title,
         text=node_text(body_node),
         published=published or record.published,
-        extra=extra,
+        attachments=attachments,
     )
 
 
@@ -172,15 +172,13 @@ class HanwebWatcher:
             try:
                 result = await ctx.fetcher.get(record.url)
             except FetchError as exc:
-                if exc.retry_after is not None:
-                    raise
-                drafts.append(_skipped(record.url, exc.reason))
+                drafts.append(skip_or_stop(record.url, exc))
                 continue
             draft = await ctx.run_cpu(
                 parse_article, result.text(source.encoding), record.url, record
             )
             if not draft.text:
-                drafts.append(_skipped(record.url, "no body between ContentStart/ContentEnd"))
+                drafts.append(skipped(record.url, "no body between ContentStart/ContentEnd"))
                 continue
             draft.place = source.region
             drafts.append(draft)
@@ -200,7 +198,3 @@ class HanwebWatcher:
     ) -> tuple[list[Record], int | None]:
         result = await ctx.fetcher.post(proxy_url(column_url, have + 1), proxy_form(params))
         return await ctx.run_cpu(parse_records, result.text(source.encoding), column_url)
-
-
-def _skipped(url: str, reason: str) -> ArticleDraft:
-    return ArticleDraft(url=url, title="", text="", extra={"error": f"{url}: {reason}"})

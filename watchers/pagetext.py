@@ -16,7 +16,8 @@ from typing import Literal
 from urllib.parse import unquote, urlparse
 
 from rules.normalize import normalize
-from watchers.base import ArticleDraft, WatchContext, WatchError
+from watchers.article import ArticleDraft
+from watchers.base import WatchContext, WatchError
 from watchers.place import place_of_article
 from watchers.segment import MAX_BYTES, PageItem, SegmentError, segment_bytes
 from watchers.settings import SourceConfig
