@@ -150,9 +150,7 @@ async def test_broken_nesting_and_a_missing_article_are_skipped_then_retried(
     assert f"{base}{CONTENT}/content_2.html" in await stored(config)
 
 
-async def test_unreadable_page_pdf_is_a_skipped_page_with_its_reason(
-    tmp_path, serve_site, capsys: pytest.CaptureFixture[str]
-) -> None:
+async def test_unreadable_page_pdf_is_a_skipped_page_with_its_reason(tmp_path, serve_site) -> None:
     pages = {
         "/paperpc/layout/index.html": ENTRY,
         f"{DAY}/node_01.html": pc_page(
@@ -166,7 +164,8 @@ async def test_unreadable_page_pdf_is_a_skipped_page_with_its_reason(
 
     report = (await run_sources(config))["bad"]
 
-    assert report.error is None and (report.new, report.skipped) == (0, 1)
+    # The only entry failed: no silent zero, the run fails with the reason.
+    assert (report.new, report.skipped) == (0, 1)
+    assert "1 entries, 0 bodies: page file not segmented" in (report.error or "")
+    assert "p1.pdf: not a readable PDF" in (report.error or "")
     assert await stored(config) == {}
-    logged = capsys.readouterr().out
-    assert "articles skipped" in logged and "p1.pdf: page file not segmented" in logged
