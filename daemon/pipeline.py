@@ -15,7 +15,7 @@ from typing import ParamSpec, TypeVar
 import structlog
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from daemon.config import Config, SourceConfig
+from daemon.config import Config
 from daemon.notify.operator import alert_operator
 from daemon.notify.outbox import DeliveryReport, deliver_due
 from daemon.silence import (
@@ -44,6 +44,7 @@ from storage.types import utcnow
 from watchers.base import ArticleDraft, NoArticlesError, WatchContext, WatchError
 from watchers.fetch import Fetcher, FetchError
 from watchers.registry import watcher_for
+from watchers.settings import SourceConfig
 
 log = structlog.get_logger("tingfeng.pipeline")
 P = ParamSpec("P")
@@ -137,7 +138,6 @@ class Pipeline:
         """Run one source; whatever goes wrong is recorded on the source, never raised."""
         report = SourceReport(spec.name)
         source = self.sources[spec.name]
-        watcher = watcher_for(spec.kind)
         validators = RunValidators(self.db)
         state = dict(source.state or {})
         ctx = WatchContext(
@@ -150,9 +150,7 @@ class Pipeline:
         retry_after: float | None = None
         empty = False
         try:
-            if watcher is None:
-                raise WatchError(f"source kind {spec.kind!r} is not supported yet")
-            drafts = await watcher.poll(spec, ctx)
+            drafts = await watcher_for(spec.kind).poll(spec, ctx)
             # Entries found but none extracted: as loud as a page that lists none.
             if reason := empty_run_reason(ctx.found, drafts, ctx.retry_urls):
                 report.skipped = sum(map(is_skipped, drafts))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import html as htmllib
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from watchers.base import ArticleDraft, NoArticlesError, WatchContext, skipped
@@ -26,11 +26,10 @@ from watchers.fetch import FetchError
 from watchers.hanweb_article import NO_BODY, parse_article
 from watchers.htmltext import parse_html
 from watchers.place import place_of_article
+from watchers.settings import SourceConfig
 
 if TYPE_CHECKING:
     from datetime import datetime
-
-    from daemon.config import SourceConfig
 
 PROXY_PATH = "/module/web/jpage/dataproxy.jsp"
 RECORDS_PER_REQUEST = 45
@@ -60,6 +59,10 @@ _ID_KEYS = frozenset(
         "permissiontype",
     ]
 )
+
+
+class HanwebSource(SourceConfig):
+    kind: Literal["hanweb"]
 
 
 @dataclass(slots=True)
@@ -175,7 +178,7 @@ def first_group(next_url: str) -> int:
 
 
 class HanwebWatcher:
-    async def poll(self, source: SourceConfig, ctx: WatchContext) -> list[ArticleDraft]:
+    async def poll(self, source: HanwebSource, ctx: WatchContext) -> list[ArticleDraft]:
         page = await ctx.fetcher.get(source.url, conditional=True)
         records: list[Record] = []
         total: int | None = None
@@ -217,7 +220,7 @@ class HanwebWatcher:
     async def _page(
         self,
         ctx: WatchContext,
-        source: SourceConfig,
+        source: HanwebSource,
         column_url: str,
         paging: Paging,
         records: list[Record],
@@ -254,7 +257,7 @@ class HanwebWatcher:
         return more, fresh
 
     async def _article(
-        self, ctx: WatchContext, source: SourceConfig, record: Record
+        self, ctx: WatchContext, source: HanwebSource, record: Record
     ) -> ArticleDraft:
         try:
             result = await ctx.fetcher.get(record.url)

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Literal
 
 import structlog
+from pydantic import Field
 
 from watchers.base import ArticleDraft, NoArticlesError, WatchContext, WatchError, skipped
 from watchers.dates import SITE_TZ
@@ -37,14 +38,18 @@ from watchers.fetch import FetchError
 from watchers.pagetext import to_draft
 from watchers.place import place_in_text, place_of_article
 from watchers.segment import SegmentError, segment_bytes
-
-if TYPE_CHECKING:
-    from daemon.config import SourceConfig
+from watchers.settings import SourceConfig
 
 log = structlog.get_logger("tingfeng.epaper")
 MAX_REFRESH_HOPS = 4
 # How far back "today's issue is not out yet" may step when catchup_days is smaller.
 MIN_LOOKBACK_DAYS = 7
+
+
+class EpaperSource(SourceConfig):
+    kind: Literal["epaper"]
+    # How many days back missed issues are fetched after downtime.
+    catchup_days: int = Field(default=7, ge=0, le=60)
 
 
 class _Missing(Exception):
@@ -55,7 +60,7 @@ class _Missing(Exception):
 class _Run:
     """One poll: the source, its context and what it has produced so far."""
 
-    source: SourceConfig
+    source: EpaperSource
     ctx: WatchContext
     drafts: list[ArticleDraft] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
@@ -95,7 +100,7 @@ class _Run:
 
 
 class EpaperWatcher:
-    async def poll(self, source: SourceConfig, ctx: WatchContext) -> list[ArticleDraft]:
+    async def poll(self, source: EpaperSource, ctx: WatchContext) -> list[ArticleDraft]:
         run = _Run(source, ctx)
         platform, dated, first_url, first_html = await self._latest(run)
         last = ctx.state.get("last_issue")
