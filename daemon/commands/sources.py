@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from daemon.commands._shared import config_from, run_async
+from daemon.commands._shared import config_from, entry_notes, run_async
 from daemon.config import Config
 from daemon.notify.render import local_time
 from daemon.runtime import open_database
@@ -51,4 +51,6 @@ def run(args: argparse.Namespace) -> int:
             f"{spec.name:<20} {spec.kind:<7} {state:<9} {success:<17} {fails:>5}  "
             f"{next_run:<17} {error[:120]}"
         )
+    for note in entry_notes(config):
+        print(f"note: {note}")
     return 0
