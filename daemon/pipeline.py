@@ -37,7 +37,7 @@ from storage.catalog import (
     sync_catalog,
 )
 from storage.db import Database
-from storage.dedup.continuations import join_continuations
+from storage.dedup.joins import join_continuations
 from storage.history import article_days, last_article_at
 from storage.models import Article, Source
 from storage.types import utcnow

@@ -15,8 +15,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.canonical import url_key
 from storage.dedup.clusters import find_cluster
 from storage.dedup.config import DedupConfig
-from storage.dedup.continuations import join_text, page_order, pick_head
 from storage.dedup.index import add_band_keys
+from storage.dedup.joins import join_text, page_order, pick_head
 from storage.dedup.minhash import Sketch, sketch
 from storage.deliveries import owe
 from storage.models import Article, Channel, Match, Source, Topic

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from storage.canonical import canonical_url, url_key
 from storage.dedup.config import DedupConfig
-from storage.dedup.continuations import join_continuations, page_number, pick_head
 from storage.dedup.index import similarity
+from storage.dedup.joins import join_continuations, page_number, pick_head
 from storage.dedup.minhash import sketch
 from storage.dedup.shingles import clean_text, shingles
 from tests.dedup_corpus import FOOTER, Corpus

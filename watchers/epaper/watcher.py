@@ -367,7 +367,13 @@ class EpaperWatcher:
         if result.not_modified:
             return True
         try:
-            items = await run.ctx.run_cpu(segment_bytes, result.body, name=file_url)
+            items = await run.ctx.run_cpu(
+                segment_bytes,
+                result.body,
+                name=file_url,
+                encoding=run.source.encoding,
+                content_type=result.headers.get("Content-Type"),
+            )
         except SegmentError as exc:
             # Re-reading the same file would fail the same way; a changed file has a new ETag.
             run.drafts.append(skipped(file_url, f"page file not segmented: {exc}"))
