@@ -44,7 +44,7 @@ def make_config(
     names = [line.split('"')[1] for line in channels.splitlines() if line.startswith("name =")]
     default_url = f"sqlite:///{tmp_path / 't.db'}"
     text = (
-        f'[daemon]\nretry_base = "0s"\n{daemon}\n'
+        f'[daemon]\nretry_base = "0s"\nfirst_run_window = "0s"\n{daemon}\n'
         f'[storage]\nurl = "{storage_url or default_url}"\n\n'
         f"{topics.replace('CHANNELS', json.dumps(names, ensure_ascii=False))}\n{channels}"
     )

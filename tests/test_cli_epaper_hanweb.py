@@ -24,6 +24,10 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 FOREIGN_TZ = {"TZ": "America/New_York"}
 
 CONFIG = """
+[daemon]
+# fixture pages are dated 2024: alert them on the first run too
+first_run_window = "0s"
+
 [storage]
 url = "sqlite:///{db}"
 

@@ -93,6 +93,10 @@ async def test_same_story_on_two_sources_alerts_once_per_topic(
         config = tmp_path / "config.toml"
         config.write_text(
             f"""
+[daemon]
+# fixture pages are dated 2024: alert them on the first run too
+first_run_window = "0s"
+
 [storage]
 url = "{storage_url}"
 

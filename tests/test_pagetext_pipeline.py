@@ -11,6 +11,10 @@ from tests.conftest import Catcher, Site, run_cli
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 
 CONFIG = """
+[daemon]
+# fixture pages are dated 2024: alert them on the first run too
+first_run_window = "0s"
+
 [storage]
 url = "sqlite:///{db}"
 

@@ -31,6 +31,10 @@ ART2 = """<html><body><h1>小麦夏收工作有序推进</h1><div class="date">2
 <div id="zoom"><p>全县已收获小麦五十万亩。</p></div></body></html>"""
 
 CONFIG = """
+[daemon]
+# fixture pages are dated 2024: alert them on the first run too
+first_run_window = "0s"
+
 [storage]
 url = "sqlite:///{db}"
 
