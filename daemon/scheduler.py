@@ -89,9 +89,9 @@ class Daemon:
         if self.fatal is not None:
             return
         self.fatal = exc
-        self.stopping.set()
         log.error("database changed under the daemon; stopping", error=str(exc))
         await alert_operator(self.config, "数据库被删除或替换，听风已停止", str(exc))
+        self.stopping.set()
 
     def _next_run(self, job_id: str) -> datetime | None:
         job = self.scheduler.get_job(job_id)

@@ -12,7 +12,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
@@ -129,6 +129,9 @@ class Database:
                 self.instance_id, self.created = await conn.run_sync(ensure_instance)
         except OSError as exc:
             raise StorageError(f"storage.url: cannot connect: {exc}") from None
+        except DBAPIError as exc:
+            reason = str(exc.orig or exc).splitlines()[0]
+            raise StorageError(f"storage.url: cannot prepare the database: {reason}") from None
         if self.path is not None:
             self._file_id = file_id(self.path)
 

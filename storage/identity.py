@@ -34,7 +34,13 @@ def file_id(path: Path) -> FileId | None:
 
 
 def ensure_instance(conn: Connection) -> tuple[str, bool]:
-    """The database's id, creating it on a new database; True when it was created now."""
+    """The database's id, creating it on a new database; True when it was created now.
+
+    Reading first keeps a read-only database readable (``sources`` still works).
+    """
+    found = conn.execute(text("SELECT id FROM instance WHERE singleton = 1")).scalar()
+    if found is not None:
+        return str(found), False
     inserted = conn.execute(
         text(
             "INSERT INTO instance (singleton, id, created_at) "
