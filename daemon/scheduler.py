@@ -21,12 +21,14 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import DBAPIError
 
-from daemon.config import ChannelConfig, Config, SourceConfig, load_config
+from daemon.config import Config, load_config
 from daemon.errors import UserError
 from daemon.notify.digest import build_digest
 from daemon.notify.operator import alert_operator
+from daemon.notify.settings import ChannelConfig
 from daemon.pipeline import Pipeline
 from storage.identity import DatabaseIdentityError
+from watchers.settings import SourceConfig
 
 log = structlog.get_logger("tingfeng.scheduler")
 

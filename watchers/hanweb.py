@@ -13,18 +13,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urljoin, urlsplit
 
 from watchers.base import ArticleDraft, NoArticlesError, WatchContext
 from watchers.dates import parse_site_date
 from watchers.fetch import FetchError
 from watchers.htmltext import node_text, parse_html
+from watchers.settings import SourceConfig
 
 if TYPE_CHECKING:
     from datetime import datetime
-
-    from daemon.config import SourceConfig
 
 PROXY_PATH = "/module/web/jpage/dataproxy.jsp"
 RECORDS_PER_REQUEST = 45
@@ -38,6 +37,10 @@ _CONTENT = re.compile(r"<!--\s*ContentStart\s*-->(.*?)<!--\s*ContentEnd\s*-->", 
 _PUBLISHED = re.compile(r"发布(?:日期|时间)\s*[:：]\s*([^<]{6,30})")
 _ATTACHMENT = re.compile(r"\.(pdf|docx?|xlsx?|wps|et|zip|rar|7z|ofd|txt)$", re.I)
 _DOWNLOAD = re.compile(r"/(?:module/download|attach)/", re.I)
+
+
+class HanwebSource(SourceConfig):
+    kind: Literal["hanweb"]
 
 
 @dataclass(slots=True)
@@ -127,7 +130,7 @@ def parse_article(html: str, url: str, record: Record) -> ArticleDraft:
 
 
 class HanwebWatcher:
-    async def poll(self, source: SourceConfig, ctx: WatchContext) -> list[ArticleDraft]:
+    async def poll(self, source: HanwebSource, ctx: WatchContext) -> list[ArticleDraft]:
         page = await ctx.fetcher.get(source.url, conditional=True)
         records: list[Record] = []
         total: int | None = None
@@ -190,7 +193,7 @@ class HanwebWatcher:
     async def _proxy_page(
         self,
         ctx: WatchContext,
-        source: SourceConfig,
+        source: HanwebSource,
         column_url: str,
         params: dict[str, str],
         have: int,

@@ -16,8 +16,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlmodel import col, select
-
 from daemon.commands._shared import config_from, parse_since, run_async
 from daemon.config import Config
 from daemon.errors import UserError
@@ -25,7 +23,7 @@ from daemon.pipeline import run_cpu, topic_rules
 from daemon.runtime import open_database
 from rules import Document, Matcher, RuleError, TopicMatch, compile_rules, normalize
 from rules.topics_file import TopicsFileError, load_matcher
-from storage.models import Article, Source
+from storage.listings import article_chunks
 
 CHUNK = 1000
 """Stored articles read and matched per batch: memory stays flat however many are stored."""
@@ -171,27 +169,12 @@ async def _stored(
     config: Config, since: datetime | None
 ) -> AsyncIterator[list[tuple[int, Document, int | None]]]:
     """Stored articles in id order, :data:`CHUNK` at a time: (id, document, cluster)."""
-    last = 0
     async with open_database(config) as db:
-        while True:
-            query = (
-                select(Article, Source.name)
-                .join(Source, col(Source.id) == col(Article.source_id))
-                .where(col(Article.id) > last)
-                .order_by(col(Article.id))
-                .limit(CHUNK)
-            )
-            if since is not None:
-                query = query.where(col(Article.fetched_at) >= since)
-            async with db.session() as session:
-                rows = list(await session.exec(query))
-            if not rows:
-                return
+        async for rows in article_chunks(db, since, CHUNK):
             yield [
                 (a.id or 0, Document(str(a.id), a.title, a.text, source, a.place), a.cluster_id)
                 for a, source in rows
             ]
-            last = rows[-1][0].id or 0
 
 
 async def _backtest(

@@ -6,14 +6,14 @@ import argparse
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import select
-
 from daemon.commands._shared import config_from, run_async
-from daemon.config import Config, SourceConfig
+from daemon.config import Config
 from daemon.notify.render import local_time
 from daemon.runtime import open_database
+from storage.catalog import stored_sources
 from storage.models import Source
 from storage.types import utcnow
+from watchers.settings import SourceConfig
 
 STALE_GRACE = 120.0
 
@@ -24,8 +24,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 async def health(config: Config) -> dict[str, Source]:
-    async with open_database(config) as db, db.session() as session:
-        return {s.name: s for s in await session.exec(select(Source))}
+    async with open_database(config) as db:
+        return await stored_sources(db)
 
 
 def run(args: argparse.Namespace) -> int:
