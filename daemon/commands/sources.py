@@ -6,7 +6,7 @@ import argparse
 from datetime import datetime, timedelta
 from typing import Any
 
-from daemon.commands._shared import config_from, run_async
+from daemon.commands._shared import config_from, entry_notes, run_async
 from daemon.config import Config
 from daemon.notify.render import local_time
 from daemon.runtime import open_database
@@ -60,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
             f"{spec.name:<20} {spec.kind:<7} {state:<9} {age:>7} {success:<17} {fails:>5}  "
             f"{next_run:<17} {error[:120]}"
         )
+    for note in entry_notes(config):
+        print(f"note: {note}")
     return 0
 
 

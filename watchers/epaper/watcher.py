@@ -242,8 +242,7 @@ class EpaperWatcher:
                     log.info("link not followed", source=run.source.name, url=url, reason=reason)
             if page.articles:
                 content_seen = True
-                mine = [(u, t) for u, t in page.articles if owners.get(u) is page]
-                page_complete = await self._articles(run, platform, page, mine, refs)
+                page_complete = await self._articles(run, platform, page, owners, refs)
             elif page.text_url or page.pdf_url:
                 content_seen = True
                 page_complete = await self._page_file(run, platform, page)
@@ -267,19 +266,24 @@ class EpaperWatcher:
         run: _Run,
         platform: Platform,
         page: IssuePage,
-        links: list[tuple[str, str]],
+        owners: dict[str, IssuePage],
         refs: list[PageRef],
     ) -> bool:
-        """New articles of one page; False when one could not be fetched (retry next run)."""
-        known = await run.ctx.known_urls(url for url, _ in links)
+        """New articles listed on one page, in its order, each placed on the page that
+        owns it; False when one could not be fetched (its pages are walked again)."""
+        known = await run.ctx.known_urls(url for url, _ in page.articles)
         complete = True
-        for url, link_text in links:
+        for url, link_text in page.articles:
             if url in known or url in run.seen:
                 continue
             if not run.budget_left:
                 return False
             run.seen.add(url)
-            complete = await self._article(run, platform, page, url, link_text, refs) and complete
+            owner = owners.get(url, page)
+            if not await self._article(run, platform, owner, url, link_text, refs):
+                complete = False
+                if owner is not page:
+                    await run.ctx.fetcher.forget(owner.url)
         return complete
 
     async def _retry(self, run: _Run, platform: Platform) -> None:
