@@ -127,7 +127,7 @@ async def test_once_stores_epaper_and_hanweb_articles_and_alerts_once(
 ROW = re.compile(
     r"^(?P<name>\S+)\s+(?P<kind>\S+)\s+(?P<state>\S+)\s+"
     r"(?P<success>\d{4}-\d\d-\d\d \d\d:\d\d|-)\s+(?P<fails>\d+)\s+"
-    r"(?P<next>\d{4}-\d\d-\d\d \d\d:\d\d|-)\s*(?P<error>.*)$"
+    r"(?P<next>\d{4}-\d\d-\d\d \d\d:\d\d|-)\s+(?P<age>\d+[smhd] ago|-)\s*(?P<error>.*)$"
 )
 
 

@@ -33,10 +33,11 @@ def run(args: argparse.Namespace) -> int:
     stored = run_async(health(config))
     tz = config.tz
     now = utcnow()
-    header = f"{'source':<20} {'kind':<7} {'state':<9} {'as of':>7} {'last success':<17} "
+    header = f"{'source':<20} {'kind':<7} {'state':<9} {'last success':<17} {'fails':>5}  "
     # "unhealthy": failed fail_alert_after times in a row, or alerted and not yet recovered;
-    # it is still tried, at its backoff time ("next run"). "as of": how old that state is.
-    print(header + f"{'fails':>5}  {'next run':<17} last error")
+    # it is still tried, at its backoff time ("next run"). "as of": when that state was
+    # recorded; "stale": the daemon should have run the source since and has not.
+    print(header + f"{'next run':<17} {'as of':<8} last error")
     for spec in config.sources:
         row = stored.get(spec.name)
         if not spec.enabled:
@@ -57,8 +58,8 @@ def run(args: argparse.Namespace) -> int:
         fails = row.failures_in_row if row else 0
         error = (row.last_error or "") if row and row.failures_in_row else ""
         print(
-            f"{spec.name:<20} {spec.kind:<7} {state:<9} {age:>7} {success:<17} {fails:>5}  "
-            f"{next_run:<17} {error[:120]}"
+            f"{spec.name:<20} {spec.kind:<7} {state:<9} {success:<17} {fails:>5}  "
+            f"{next_run:<17} {age:<8} {error[:120]}"
         )
     for note in entry_notes(config):
         print(f"note: {note}")
