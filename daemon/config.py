@@ -83,6 +83,9 @@ class SourceConfig(_Strict):
     fail_alert_after: int = Field(default=3, ge=1)
     # Backoff after failures doubles the interval per failure up to this cap, and never stops.
     max_backoff: Duration = 6 * 3600.0
+    # Health: a source that had articles on most days and none for this long is unhealthy
+    # and the operator is alerted (0 turns it off). Three days suits a daily paper.
+    silent_after: Duration = 3 * 86400.0
 
     @field_validator("name")
     @classmethod

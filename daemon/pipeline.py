@@ -13,10 +13,19 @@ from datetime import datetime, timedelta
 from typing import ParamSpec, TypeVar
 
 import structlog
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from daemon.config import Config, SourceConfig
 from daemon.notify.operator import alert_operator
 from daemon.notify.outbox import DeliveryReport, deliver_due
+from daemon.silence import (
+    HISTORY_DAYS,
+    due_retries,
+    empty_run_reason,
+    is_skipped,
+    silence,
+    update_retries,
+)
 from rules import Document, Hit, TopicRule, compile_rules
 from rules.normalize import normalize
 from storage.articles import known_url_keys, sketch_drafts, store_articles, store_matches
@@ -29,6 +38,7 @@ from storage.catalog import (
 )
 from storage.db import Database
 from storage.dedup.continuations import join_continuations
+from storage.history import article_days, last_article_at
 from storage.models import Article, Source
 from storage.types import utcnow
 from watchers.base import ArticleDraft, NoArticlesError, WatchContext, WatchError
@@ -129,8 +139,13 @@ class Pipeline:
         source = self.sources[spec.name]
         watcher = watcher_for(spec.kind)
         validators = RunValidators(self.db)
+        state = dict(source.state or {})
         ctx = WatchContext(
-            self.fetcher.for_run(validators), run_cpu, self._known, dict(source.state or {})
+            self.fetcher.for_run(validators),
+            run_cpu,
+            self._known,
+            state,
+            retry_urls=due_retries(state),
         )
         retry_after: float | None = None
         empty = False
@@ -138,6 +153,10 @@ class Pipeline:
             if watcher is None:
                 raise WatchError(f"source kind {spec.kind!r} is not supported yet")
             drafts = await watcher.poll(spec, ctx)
+            # Entries found but none extracted: as loud as a page that lists none.
+            if reason := empty_run_reason(ctx.found, drafts, ctx.retry_urls):
+                report.skipped = sum(map(is_skipped, drafts))
+                raise NoArticlesError(f"{spec.url}: {reason}")
         except (WatchError, FetchError) as exc:
             report.error = str(exc)
             retry_after = exc.retry_after if isinstance(exc, FetchError) else None
@@ -149,9 +168,11 @@ class Pipeline:
         if report.error is not None:
             await self._failed(spec, report, retry_after, empty)
             return report
-        broken = [d for d in drafts if "error" in d.extra]
-        drafts = [d for d in drafts if "error" not in d.extra]
+        broken = [d for d in drafts if is_skipped(d)]
         report.skipped = len(broken)
+        for url, reason in update_retries(ctx.state, drafts, ctx.retry_urls):
+            log.warning("gave up retrying an entry", source=spec.name, url=url, reason=reason)
+        drafts = [d for d in drafts if not is_skipped(d)]
         was_alerted = source.alerted_at is not None
         try:
             await self._store(spec, source, drafts, report, validators, next_run, ctx.state)
@@ -168,8 +189,13 @@ class Pipeline:
                 "articles skipped",
                 source=spec.name,
                 count=len(broken),
-                first=broken[0].extra["error"],
+                first=broken[0].extra.get("error") or broken[0].skip_reason,
             )
+        if report.error is not None:
+            # Stored fine, but the source has gone quiet: unhealthy, the operator is told.
+            subject = f"源 {spec.name} 已多日没有新文章"
+            await self._alert(spec, self.sources[spec.name], report, subject)
+            return report
         if was_alerted:
             await alert_operator(
                 self.config, f"源 {spec.name} 已恢复", f"{spec.url}\n{report.new} new articles"
@@ -190,13 +216,19 @@ class Pipeline:
             await session.commit()
         self.sources[spec.name] = merged
         log.warning("source failed", source=spec.name, error=report.error, retry_at=report.retry_at)
-        if merged.alerted_at is not None:
-            return
         if empty and merged.last_success_at is not None:
-            subject = f"源 {spec.name} 突然没有文章（改版？）"
+            await self._alert(spec, merged, report, f"源 {spec.name} 突然没有文章（改版？）")
         elif merged.failures_in_row >= spec.fail_alert_after:
-            subject = f"源 {spec.name} 连续失败 {merged.failures_in_row} 次"
-        else:
+            await self._alert(
+                spec, merged, report, f"源 {spec.name} 连续失败 {merged.failures_in_row} 次"
+            )
+
+    async def _alert(
+        self, spec: SourceConfig, merged: Source, report: SourceReport, subject: str
+    ) -> None:
+        """Tell the operator about this incident, once: nothing if already told."""
+        assert report.error is not None and report.retry_at is not None
+        if merged.alerted_at is not None:
             return
         body = (
             f"{spec.url}\n错误: {report.error}\n"
@@ -254,10 +286,28 @@ class Pipeline:
             report.matched = len(pairs)
             report.owed = await store_matches(session, pairs, self.topic_channels)
             await validators.save(session)
-            await record_success(session, merged, report.new, next_run, state)
+            quiet = await self._quiet(session, spec, merged) if report.new == 0 else None
+            if quiet is None:
+                await record_success(session, merged, report.new, next_run, state)
+            else:
+                report.error = f"{spec.url}: {quiet}"
+                report.retry_at = next_run or utcnow() + timedelta(seconds=spec.interval)
+                await record_failure(session, merged, report.error, report.retry_at, state)
             await session.commit()
         self.sources[spec.name] = merged
         log.info("source done", source=spec.name, new=report.new, matched=report.matched)
+
+    async def _quiet(self, session: AsyncSession, spec: SourceConfig, source: Source) -> str | None:
+        """Why a source that ran fine counts as silent (see daemon/silence.py), else None."""
+        if spec.silent_after <= 0 or source.id is None:
+            return None
+        now = utcnow()
+        last = await last_article_at(session, source.id)
+        if last is None or now - last < timedelta(seconds=spec.silent_after):
+            return None
+        days = await article_days(session, source.id, last, HISTORY_DAYS, self.config.tz)
+        quiet = silence(days, last, now, spec.silent_after)
+        return quiet.reason() if quiet else None
 
     async def deliver(self) -> DeliveryReport:
         return await deliver_due(self.db, self.config)

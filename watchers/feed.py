@@ -9,6 +9,7 @@ import feedparser
 from watchers.base import ArticleDraft, WatchContext, WatchError
 from watchers.dates import from_struct_time
 from watchers.htmltext import html_to_text
+from watchers.place import place_of_article
 
 if TYPE_CHECKING:
     from daemon.config import SourceConfig
@@ -48,5 +49,5 @@ class FeedWatcher:
             return []
         drafts: list[ArticleDraft] = await ctx.run_cpu(parse_feed, result.body, source.url)
         for draft in drafts:
-            draft.place = draft.place or source.region
+            draft.place = place_of_article(draft, source.region)
         return drafts[: source.max_articles]

@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlparse
 
 from rules.normalize import normalize
 from watchers.base import ArticleDraft, WatchContext, WatchError
+from watchers.place import place_of_article
 from watchers.segment import MAX_BYTES, PageItem, SegmentError, segment_bytes
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ class PageTextWatcher:
             raise WatchError(f"{source.name}: {exc}") from None
         drafts = [to_draft(item, url) for item in items]
         for draft in drafts:
-            draft.place = draft.place or source.region
+            draft.place = place_of_article(draft, source.region)
         return drafts
 
 
