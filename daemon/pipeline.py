@@ -15,7 +15,7 @@ from typing import ParamSpec, TypeVar
 import structlog
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from daemon.config import Config, SourceConfig
+from daemon.config import Config
 from daemon.notify.operator import alert_operator
 from daemon.notify.outbox import DeliveryReport, deliver_due
 from daemon.silence import (
@@ -26,7 +26,8 @@ from daemon.silence import (
     silence,
     update_retries,
 )
-from rules import Document, Hit, TopicRule, compile_rules
+from rules import Document, Hit, TopicRule
+from rules.cache import compile_cached
 from rules.normalize import normalize
 from storage.articles import known_url_keys, sketch_drafts, store_articles, store_matches
 from storage.catalog import (
@@ -44,6 +45,7 @@ from storage.types import utcnow
 from watchers.base import ArticleDraft, NoArticlesError, WatchContext, WatchError
 from watchers.fetch import Fetcher, FetchError
 from watchers.registry import watcher_for
+from watchers.settings import SourceConfig
 
 log = structlog.get_logger("tingfeng.pipeline")
 P = ParamSpec("P")
@@ -104,7 +106,7 @@ class Pipeline:
         self.config = config
         self.db = db
         self.fetcher = fetcher
-        self.matcher = compile_rules(topic_rules(config))
+        self.matcher = compile_cached(topic_rules(config))
         self.topic_channels = {t.name: list(t.channels) for t in config.topics}
         self.sources: dict[str, Source] = {}
 
@@ -121,7 +123,7 @@ class Pipeline:
 
     async def reload(self, config: Config) -> None:
         """Switch to an edited config: the matcher recompiles off the loop, catalog resyncs."""
-        matcher = await run_cpu(compile_rules, topic_rules(config))
+        matcher = await run_cpu(compile_cached, topic_rules(config))
         self.config = config
         self.matcher = matcher
         self.topic_channels = {t.name: list(t.channels) for t in config.topics}
@@ -137,7 +139,6 @@ class Pipeline:
         """Run one source; whatever goes wrong is recorded on the source, never raised."""
         report = SourceReport(spec.name)
         source = self.sources[spec.name]
-        watcher = watcher_for(spec.kind)
         validators = RunValidators(self.db)
         state = dict(source.state or {})
         ctx = WatchContext(
@@ -150,9 +151,7 @@ class Pipeline:
         retry_after: float | None = None
         empty = False
         try:
-            if watcher is None:
-                raise WatchError(f"source kind {spec.kind!r} is not supported yet")
-            drafts = await watcher.poll(spec, ctx)
+            drafts = await watcher_for(spec.kind).poll(spec, ctx)
             # Entries found but none extracted: as loud as a page that lists none.
             if reason := empty_run_reason(ctx.found, drafts, ctx.retry_urls):
                 report.skipped = sum(map(is_skipped, drafts))

@@ -46,6 +46,12 @@ async def sync_catalog(
     return existing
 
 
+async def stored_sources(db: Database) -> dict[str, Source]:
+    """Every source row (with its health) by name, including ones no longer configured."""
+    async with db.session() as session:
+        return {s.name: s for s in await session.exec(select(Source))}
+
+
 async def record_success(
     session: AsyncSession,
     source: Source,

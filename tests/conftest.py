@@ -5,6 +5,8 @@ Everything is served on 127.0.0.1 by aiohttp; nothing touches the internet.
 
 from __future__ import annotations
 
+import os
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -20,6 +22,10 @@ from aiohttp.test_utils import TestServer
 from tests.sites import Hits, site_app
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Compiled-matcher caches (rules.cache) go to one directory per test run, never ~/.cache;
+# CLI subprocesses inherit it.
+os.environ.setdefault("TINGFENG_CACHE_DIR", tempfile.mkdtemp(prefix="tingfeng-test-cache-"))
 
 
 @dataclass

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from watchers.settings import SourceConfig
+
 if TYPE_CHECKING:
-    from daemon.config import SourceConfig
     from watchers.fetch import SourceFetcher
 
-T = TypeVar("T")
+S = TypeVar("S", bound=SourceConfig, contravariant=True)
 
 
 @dataclass(slots=True)
@@ -83,7 +84,7 @@ class WatchContext:
         self.found.append((count, what))
 
 
-class Watcher(Protocol):
-    """A source kind: ``feed``, ``html``, ``epaper``, ``hanweb``, ``pdf``, ``text``."""
+class Watcher(Protocol[S]):
+    """What a source kind does with its settings ``S`` (see ``watchers.registry``)."""
 
-    async def poll(self, source: SourceConfig, ctx: WatchContext) -> list[ArticleDraft]: ...
+    async def poll(self, source: S, ctx: WatchContext) -> list[ArticleDraft]: ...

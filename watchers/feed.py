@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Literal
 
 import feedparser
 
@@ -10,9 +10,11 @@ from watchers.base import ArticleDraft, WatchContext, WatchError
 from watchers.dates import from_struct_time
 from watchers.htmltext import html_to_text
 from watchers.place import place_of_article
+from watchers.settings import SourceConfig
 
-if TYPE_CHECKING:
-    from daemon.config import SourceConfig
+
+class FeedSource(SourceConfig):
+    kind: Literal["feed"]
 
 
 def parse_feed(body: bytes, url: str) -> list[ArticleDraft]:
@@ -43,7 +45,7 @@ def parse_feed(body: bytes, url: str) -> list[ArticleDraft]:
 
 
 class FeedWatcher:
-    async def poll(self, source: SourceConfig, ctx: WatchContext) -> list[ArticleDraft]:
+    async def poll(self, source: FeedSource, ctx: WatchContext) -> list[ArticleDraft]:
         result = await ctx.fetcher.get(source.url, conditional=True)
         if result.not_modified:
             return []

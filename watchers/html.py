@@ -6,7 +6,7 @@ Only links not already stored are fetched, so a steady-state cycle costs one
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urljoin, urlsplit
 
 from watchers.base import ArticleDraft, NoArticlesError, WatchContext, skipped
@@ -14,12 +14,25 @@ from watchers.dates import parse_site_date
 from watchers.fetch import FetchError
 from watchers.htmltext import node_text, parse_html
 from watchers.place import place_of_article
+from watchers.settings import SourceConfig, Strict
 
 if TYPE_CHECKING:
     from selectolax.lexbor import LexborHTMLParser
 
-if TYPE_CHECKING:
-    from daemon.config import Selectors, SourceConfig
+
+class Selectors(Strict):
+    """CSS selectors for a generic HTML list source."""
+
+    item: str = "a"
+    title: str | None = None
+    text: str | None = None
+    date: str | None = None
+
+
+class HtmlSource(SourceConfig):
+    kind: Literal["html"]
+    selectors: Selectors = Selectors()
+
 
 _TEXT_FALLBACKS = ("#zoom", "#ozoom", "article", ".article", ".content", "#content")
 # trafilatura output made mostly of link texts is a sidebar or menu, not the article
@@ -87,7 +100,7 @@ def _fallback_text(html: str, tree: LexborHTMLParser) -> str:
 
 
 class HtmlWatcher:
-    async def poll(self, source: SourceConfig, ctx: WatchContext) -> list[ArticleDraft]:
+    async def poll(self, source: HtmlSource, ctx: WatchContext) -> list[ArticleDraft]:
         page = await ctx.fetcher.get(source.url, conditional=True)
         links: list[tuple[str, str]] = []
         if not page.not_modified:

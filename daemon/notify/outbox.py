@@ -18,12 +18,13 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from daemon.config import ChannelConfig, Config
-from daemon.notify.channels import all_secrets, redact, sender_for
+from daemon.config import Config
+from daemon.notify.channels import redact, sender_for
 from daemon.notify.operator import alert_operator
 from daemon.notify.quiet import QuietHours
 from daemon.notify.render import Renderer, RenderError
 from daemon.notify.services import SendError, split_message
+from daemon.notify.settings import ChannelConfig
 from storage import deliveries
 from storage.db import Database
 from storage.deliveries import DeliveryKind, DeliveryStatus, RetryPolicy
@@ -98,7 +99,7 @@ async def _deliver_channel(
 ) -> DeliveryReport:
     """One channel's claimed rows, in order (the channel's rate limit paces them)."""
     report = DeliveryReport()
-    secrets = all_secrets(config)
+    secrets = config.secrets()
     for delivery_id in rows:
         row = await deliveries.get(db, delivery_id)
         error: str | None = None

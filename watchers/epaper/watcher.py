@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Literal
 
 import structlog
+from pydantic import Field
 
 from watchers.base import ArticleDraft, NoArticlesError, WatchContext, WatchError, skipped
 from watchers.dates import SITE_TZ
@@ -37,14 +38,18 @@ from watchers.fetch import FetchError
 from watchers.pagetext import to_draft
 from watchers.place import place_in_text, place_of_article
 from watchers.segment import SegmentError, segment_bytes
-
-if TYPE_CHECKING:
-    from daemon.config import SourceConfig
+from watchers.settings import SourceConfig
 
 log = structlog.get_logger("tingfeng.epaper")
 MAX_REFRESH_HOPS = 4
 # How far back "today's issue is not out yet" may step when catchup_days is smaller.
 MIN_LOOKBACK_DAYS = 7
+
+
+class EpaperSource(SourceConfig):
+    kind: Literal["epaper"]
+    # How many days back missed issues are fetched after downtime.
+    catchup_days: int = Field(default=7, ge=0, le=60)
 
 
 class _Missing(Exception):
@@ -55,7 +60,7 @@ class _Missing(Exception):
 class _Run:
     """One poll: the source, its context and what it has produced so far."""
 
-    source: SourceConfig
+    source: EpaperSource
     ctx: WatchContext
     drafts: list[ArticleDraft] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
@@ -95,7 +100,7 @@ class _Run:
 
 
 class EpaperWatcher:
-    async def poll(self, source: SourceConfig, ctx: WatchContext) -> list[ArticleDraft]:
+    async def poll(self, source: EpaperSource, ctx: WatchContext) -> list[ArticleDraft]:
         run = _Run(source, ctx)
         platform, dated, first_url, first_html = await self._latest(run)
         last = ctx.state.get("last_issue")
@@ -237,8 +242,7 @@ class EpaperWatcher:
                     log.info("link not followed", source=run.source.name, url=url, reason=reason)
             if page.articles:
                 content_seen = True
-                mine = [(u, t) for u, t in page.articles if owners.get(u) is page]
-                page_complete = await self._articles(run, platform, page, mine, refs)
+                page_complete = await self._articles(run, platform, page, owners, refs)
             elif page.text_url or page.pdf_url:
                 content_seen = True
                 page_complete = await self._page_file(run, platform, page)
@@ -262,19 +266,24 @@ class EpaperWatcher:
         run: _Run,
         platform: Platform,
         page: IssuePage,
-        links: list[tuple[str, str]],
+        owners: dict[str, IssuePage],
         refs: list[PageRef],
     ) -> bool:
-        """New articles of one page; False when one could not be fetched (retry next run)."""
-        known = await run.ctx.known_urls(url for url, _ in links)
+        """New articles listed on one page, in its order, each placed on the page that
+        owns it; False when one could not be fetched (its pages are walked again)."""
+        known = await run.ctx.known_urls(url for url, _ in page.articles)
         complete = True
-        for url, link_text in links:
+        for url, link_text in page.articles:
             if url in known or url in run.seen:
                 continue
             if not run.budget_left:
                 return False
             run.seen.add(url)
-            complete = await self._article(run, platform, page, url, link_text, refs) and complete
+            owner = owners.get(url, page)
+            if not await self._article(run, platform, owner, url, link_text, refs):
+                complete = False
+                if owner is not page:
+                    await run.ctx.fetcher.forget(owner.url)
         return complete
 
     async def _retry(self, run: _Run, platform: Platform) -> None:
