@@ -293,6 +293,15 @@ class Pipeline:
                 await session.commit()
             self.sources[spec.name] = merged
 
+    async def store(self, spec: SourceConfig, drafts: list[ArticleDraft]) -> SourceReport:
+        """The store step of a run on its own, for drafts that come from elsewhere than a
+        watcher (tests seed databases through it): the same known-URL check, joining,
+        matching, deduplication and owed alerts as a fetched run."""
+        report = SourceReport(spec.name)
+        source = self.sources[spec.name]
+        await self._store(spec, source, drafts, report, RunValidators(self.db), None, {})
+        return report
+
     async def _store(
         self,
         spec: SourceConfig,

@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from daemon.config import parse_config
-from tests.conftest import Catcher, SiteFactory, run_cli
+from tests.cli_runner import run_cli
+from tests.conftest import Catcher, SiteFactory
 from tests.sites import SITES, Hits, page_response, source_row
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
