@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from rules import QuerySyntaxError, parse_query
-from tests.conftest import Catcher, Site, run_cli
+from tests.cli_runner import run_cli
+from tests.conftest import Catcher, Site
 from tests.test_daemon_run import start_daemon
 from tests.test_pipeline_e2e import build_site, config_text
 
@@ -53,6 +54,7 @@ async def test_check_config_reports_a_deep_query_in_one_line(
     assert "Traceback" not in result.err and "RecursionError" not in result.err
 
 
+@pytest.mark.slow
 async def test_sighup_with_a_deep_query_logs_one_failed_reload(
     site: Site, catcher: Catcher, write_config: Callable[[str], Path], tmp_path: Path
 ) -> None:
