@@ -16,7 +16,7 @@ from aiohttp import web
 from daemon.config import Config, parse_config
 from daemon.pipeline import Pipeline
 from storage.db import Database
-from watchers.base import ArticleDraft
+from watchers.article import ArticleDraft
 from watchers.fetch import Fetcher
 
 LPG_TEXT = (
