@@ -28,6 +28,7 @@ from daemon.notify.operator import alert_operator
 from daemon.notify.settings import ChannelConfig
 from daemon.pipeline import Pipeline
 from storage.identity import DatabaseIdentityError
+from storage.leader import Leadership
 from watchers.settings import SourceConfig
 
 log = structlog.get_logger("tingfeng.scheduler")
@@ -61,6 +62,7 @@ class Daemon:
         self._loaded_mtime: float | None = None
         # Set when the database changed identity: the daemon stops and exits non-zero.
         self.fatal: DatabaseIdentityError | None = None
+        self.leadership = Leadership(pipeline.db)
 
     def _tracked(
         self, name: str, work: Callable[[], Awaitable[Any]]
@@ -149,7 +151,7 @@ class Daemon:
             job_id = f"source:{source.name}"
 
             async def run(source: SourceConfig = source, job_id: str = job_id) -> None:
-                report = await self.pipeline.run_source(source, self._next_run(job_id))
+                report = await self.pipeline.run_claimed(source, self._next_run(job_id))
                 if report.retry_at is not None:
                     self._back_off(job_id, report.retry_at)
                 await self.pipeline.deliver()
@@ -170,6 +172,8 @@ class Daemon:
             job_id = f"digest:{channel.name}"
 
             async def digest(channel: ChannelConfig = channel) -> None:
+                if not await self.leadership.is_leader():
+                    return  # another instance on this database builds the digests
                 await build_digest(self.pipeline.db, channel)
                 await self.pipeline.deliver()
 
@@ -222,6 +226,7 @@ class Daemon:
         self.scheduler.shutdown(wait=False)
         if self.running:
             await asyncio.wait(set(self.running), timeout=SHUTDOWN_GRACE)
+        await self.leadership.release()
         log.info("daemon stopped")
         if self.fatal is not None:
             raise self.fatal
