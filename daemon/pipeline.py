@@ -155,8 +155,11 @@ class Pipeline:
         """Run a source unless another instance has this cycle's run (storage/runs.py).
 
         The daemon's jobs come here; ``once`` runs every source regardless. The
-        claim's lease is renewed while the run lasts.
+        claim's lease is renewed while the run lasts. SQLite is single-instance by
+        design, so it runs without claims.
         """
+        if self.db.is_sqlite:
+            return await self.run_source(spec, next_run)
         source = self.sources[spec.name]
         lease = self.config.daemon.run_lease
         claim = await claim_run(self.db, source.id or 0, lease)
