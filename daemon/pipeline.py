@@ -26,7 +26,8 @@ from daemon.silence import (
     silence,
     update_retries,
 )
-from rules import Document, Hit, TopicRule, compile_rules
+from rules import Document, Hit, TopicRule
+from rules.cache import compile_cached
 from rules.normalize import normalize
 from storage.articles import known_url_keys, sketch_drafts, store_articles, store_matches
 from storage.catalog import (
@@ -105,7 +106,7 @@ class Pipeline:
         self.config = config
         self.db = db
         self.fetcher = fetcher
-        self.matcher = compile_rules(topic_rules(config))
+        self.matcher = compile_cached(topic_rules(config))
         self.topic_channels = {t.name: list(t.channels) for t in config.topics}
         self.sources: dict[str, Source] = {}
 
@@ -122,7 +123,7 @@ class Pipeline:
 
     async def reload(self, config: Config) -> None:
         """Switch to an edited config: the matcher recompiles off the loop, catalog resyncs."""
-        matcher = await run_cpu(compile_rules, topic_rules(config))
+        matcher = await run_cpu(compile_cached, topic_rules(config))
         self.config = config
         self.matcher = matcher
         self.topic_channels = {t.name: list(t.channels) for t in config.topics}
