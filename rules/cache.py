@@ -55,10 +55,7 @@ def rules_key(rules: Sequence[TopicRule]) -> str:
         [
             FORMAT,
             _dictionary_identity(),
-            [
-                [r.name, r.query, r.mode, r.places, r.sources, r.min_hits, r.fields]
-                for r in rules
-            ],
+            [[r.name, r.query, r.mode, r.places, r.sources, r.min_hits, r.fields] for r in rules],
         ]
     )
     return hashlib.sha256(payload).hexdigest()
