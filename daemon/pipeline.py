@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import ParamSpec, TypeVar
 
 import structlog
+from sqlalchemy.exc import DBAPIError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from daemon.config import Config
@@ -22,7 +23,6 @@ from daemon.silence import (
     HISTORY_DAYS,
     due_retries,
     empty_run_reason,
-    is_skipped,
     silence,
     update_retries,
 )
@@ -38,11 +38,14 @@ from storage.catalog import (
     sync_catalog,
 )
 from storage.db import Database
-from storage.dedup.continuations import join_continuations
+from storage.dedup.joins import join_continuations
 from storage.history import article_days, last_article_at
+from storage.identity import DatabaseIdentityError
 from storage.models import Article, Source
+from storage.runs import ClaimLost, RunClaim, claim_run, finish_run, renew_run
 from storage.types import utcnow
-from watchers.base import ArticleDraft, NoArticlesError, WatchContext, WatchError
+from watchers.article import ArticleDraft
+from watchers.base import NoArticlesError, WatchContext, WatchError
 from watchers.fetch import Fetcher, FetchError
 from watchers.registry import watcher_for
 from watchers.settings import SourceConfig
@@ -61,6 +64,12 @@ class SourceReport:
     error: str | None = None
     skipped: int = 0
     retry_at: datetime | None = None
+    # Another instance has this cycle's run (several daemons on one PostgreSQL).
+    elsewhere: bool = False
+
+
+def first_line(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
 
 
 def backoff_delay(spec: SourceConfig, failures: int, retry_after: float | None) -> float:
@@ -109,6 +118,9 @@ class Pipeline:
         self.matcher = compile_cached(topic_rules(config))
         self.topic_channels = {t.name: list(t.channels) for t in config.topics}
         self.sources: dict[str, Source] = {}
+        # The storage failure being lived through, if any: logged and alerted once.
+        self.storage_incident: str | None = None
+        self._claims: dict[str, RunClaim] = {}
 
     async def prepare(self) -> None:
         """Mirror config into the database (sources, topics, channels)."""
@@ -124,14 +136,63 @@ class Pipeline:
     async def reload(self, config: Config) -> None:
         """Switch to an edited config: the matcher recompiles off the loop, catalog resyncs."""
         matcher = await run_cpu(compile_cached, topic_rules(config))
+        kept = self.config, self.matcher, self.topic_channels
         self.config = config
         self.matcher = matcher
         self.topic_channels = {t.name: list(t.channels) for t in config.topics}
-        await self.prepare()
+        try:
+            await self.prepare()
+        except BaseException:
+            self.config, self.matcher, self.topic_channels = kept
+            raise
 
     async def _known(self, urls: Iterable[str]) -> set[str]:
         async with self.db.session() as session:
             return await known_url_keys(session, urls)
+
+    async def run_claimed(self, spec: SourceConfig, next_run: datetime | None) -> SourceReport:
+        """Run a source unless another instance has this cycle's run (storage/runs.py).
+
+        The daemon's jobs come here; ``once`` runs every source regardless. The
+        claim's lease is renewed while the run lasts.
+        """
+        source = self.sources[spec.name]
+        lease = self.config.daemon.run_lease
+        claim = await claim_run(self.db, source.id or 0, lease)
+        if claim is None:
+            return SourceReport(spec.name, elsewhere=True)
+        self._claims[spec.name] = claim
+        renewing = asyncio.create_task(self._renew(claim, lease))
+        try:
+            return await self.run_source(spec, next_run)
+        finally:
+            renewing.cancel()
+            self._claims.pop(spec.name, None)
+
+    async def _renew(self, claim: RunClaim, lease: float) -> None:
+        while True:
+            await asyncio.sleep(lease / 3)
+            try:
+                if not await renew_run(self.db, claim, lease):
+                    return
+            except (DBAPIError, OSError):
+                continue  # the storing transaction will find out, and fence itself
+
+    async def _fence(
+        self, session: AsyncSession, spec: SourceConfig, next_due: datetime | None
+    ) -> None:
+        """Release this run's claim in its storing transaction; raise if it was lost."""
+        claim = self._claims.get(spec.name)
+        if claim is None:
+            return
+        if next_due is None:
+            next_due = utcnow() + timedelta(seconds=spec.interval)
+        # Due again a little before the next scheduled time, so instances' clocks and
+        # jitter never make a cycle's run look not yet due.
+        now = utcnow()
+        next_due = now + (next_due - now) * 0.9
+        if not await finish_run(session, claim, next_due):
+            raise ClaimLost(f"source {spec.name}: run taken over by another instance")
 
     async def run_source(
         self, spec: SourceConfig, next_run: datetime | None = None
@@ -154,8 +215,10 @@ class Pipeline:
             drafts = await watcher_for(spec.kind).poll(spec, ctx)
             # Entries found but none extracted: as loud as a page that lists none.
             if reason := empty_run_reason(ctx.found, drafts, ctx.retry_urls):
-                report.skipped = sum(map(is_skipped, drafts))
+                report.skipped = sum(bool(d.skip_reason) for d in drafts)
                 raise NoArticlesError(f"{spec.url}: {reason}")
+        except DatabaseIdentityError:
+            raise
         except (WatchError, FetchError) as exc:
             report.error = str(exc)
             retry_after = exc.retry_after if isinstance(exc, FetchError) else None
@@ -165,30 +228,39 @@ class Pipeline:
             log.exception("watcher crashed", source=spec.name)
             report.error = f"internal error: {type(exc).__name__}: {exc}"
         if report.error is not None:
-            await self._failed(spec, report, retry_after, empty)
+            await self._record_failure(spec, report, retry_after, empty)
             return report
-        broken = [d for d in drafts if is_skipped(d)]
+        broken = [d for d in drafts if d.skip_reason]
         report.skipped = len(broken)
         for url, reason in update_retries(ctx.state, drafts, ctx.retry_urls):
             log.warning("gave up retrying an entry", source=spec.name, url=url, reason=reason)
-        drafts = [d for d in drafts if not is_skipped(d)]
+        drafts = [d for d in drafts if not d.skip_reason]
         was_alerted = source.alerted_at is not None
         try:
             await self._store(spec, source, drafts, report, validators, next_run, ctx.state)
+        except DatabaseIdentityError:
+            raise
+        except ClaimLost as exc:
+            log.warning("run discarded", source=spec.name, reason=str(exc))
+            return SourceReport(spec.name, elsewhere=True)
         except Exception as exc:
             # The transaction rolled back and no validator was saved, so the next run
             # fetches and stores these articles again; the other sources carry on.
-            log.exception("storing failed", source=spec.name)
             report.new = report.matched = report.owed = 0
-            report.error = f"storing failed: {type(exc).__name__}: {exc}".splitlines()[0]
-            await self._failed(spec, report, None, False)
+            report.error = f"storing failed: {first_line(exc)}"
+            if isinstance(exc, DBAPIError | OSError):
+                await self.storage_failed(exc)
+            else:
+                log.exception("storing failed", source=spec.name)
+            await self._record_failure(spec, report, None, False)
             return report
+        await self._storage_recovered()
         if broken:
             log.warning(
                 "articles skipped",
                 source=spec.name,
                 count=len(broken),
-                first=broken[0].extra.get("error") or broken[0].skip_reason,
+                first=f"{broken[0].url}: {broken[0].skip_reason}",
             )
         if report.error is not None:
             # Stored fine, but the source has gone quiet: unhealthy, the operator is told.
@@ -201,6 +273,40 @@ class Pipeline:
             )
         return report
 
+    async def _record_failure(
+        self, spec: SourceConfig, report: SourceReport, retry_after: float | None, empty: bool
+    ) -> None:
+        """Record the failure where the database still allows it (a read-only one does not)."""
+        try:
+            await self._failed(spec, report, retry_after, empty)
+        except DatabaseIdentityError:
+            raise
+        except ClaimLost as exc:
+            log.warning("run discarded", source=spec.name, reason=str(exc))
+            report.retry_at = None
+        except (DBAPIError, OSError) as exc:
+            report.retry_at = None
+            await self.storage_failed(exc)
+
+    async def storage_failed(self, exc: BaseException) -> None:
+        """Log and alert once per storage incident.
+
+        A read-only or unreachable database fails every source on every run; one
+        line and one operator alert say so, not a traceback per source per run.
+        """
+        if self.storage_incident is not None:
+            return
+        self.storage_incident = error = f"storage failed: {first_line(exc)}"
+        log.error("storage failing; articles are fetched again when it works", error=error)
+        await alert_operator(self.config, "数据库写入失败", error)
+
+    async def _storage_recovered(self) -> None:
+        if self.storage_incident is None:
+            return
+        log.warning("storage works again", error_was=self.storage_incident)
+        self.storage_incident = None
+        await alert_operator(self.config, "数据库已恢复写入", "storage works again")
+
     async def _failed(
         self, spec: SourceConfig, report: SourceReport, retry_after: float | None, empty: bool
     ) -> None:
@@ -212,6 +318,7 @@ class Pipeline:
         async with self.db.writing() as session:
             merged = await session.merge(source)
             await record_failure(session, merged, report.error, report.retry_at)
+            await self._fence(session, spec, report.retry_at)
             await session.commit()
         self.sources[spec.name] = merged
         log.warning("source failed", source=spec.name, error=report.error, retry_at=report.retry_at)
@@ -241,6 +348,15 @@ class Pipeline:
                 await session.commit()
             self.sources[spec.name] = merged
 
+    async def store(self, spec: SourceConfig, drafts: list[ArticleDraft]) -> SourceReport:
+        """The store step of a run on its own, for drafts that come from elsewhere than a
+        watcher (tests seed databases through it): the same known-URL check, joining,
+        matching, deduplication and owed alerts as a fetched run."""
+        report = SourceReport(spec.name)
+        source = self.sources[spec.name]
+        await self._store(spec, source, drafts, report, RunValidators(self.db), None, {})
+        return report
+
     async def _store(
         self,
         spec: SourceConfig,
@@ -258,10 +374,10 @@ class Pipeline:
         documents = [
             Document(id=str(i), title=d.title, text=d.text, source=spec.name, place=d.place)
             for i, d in enumerate(fresh)
-            if "continuation_of" not in d.extra
+            if not d.continuation_of
         ]
         results = iter(await run_cpu(self.matcher.match_many, documents))
-        found = [[] if "continuation_of" in d.extra else next(results) for d in fresh]
+        found = [[] if d.continuation_of else next(results) for d in fresh]
         sketches = await run_cpu(sketch_drafts, fresh, self.config.dedup)
         async with self.db.writing() as session:
             merged = await session.merge(source)
@@ -274,7 +390,17 @@ class Pipeline:
                 for m in matches:
                     pairs.append((article, m.topic, combined_hits(draft.title, m.hits)))
             report.matched = len(pairs)
-            report.owed = await store_matches(session, pairs, self.topic_channels)
+            backlog = self._first_run_backlog(merged, pairs)
+            if backlog:
+                log.info(
+                    "first run: older items stored without alerts",
+                    source=spec.name,
+                    matches=len(backlog),
+                )
+                await store_matches(session, backlog, {})
+            silent = {id(p) for p in backlog}
+            owed = [p for p in pairs if id(p) not in silent]
+            report.owed = await store_matches(session, owed, self.topic_channels)
             await validators.save(session)
             quiet = await self._quiet(session, spec, merged) if report.new == 0 else None
             if quiet is None:
@@ -283,9 +409,20 @@ class Pipeline:
                 report.error = f"{spec.url}: {quiet}"
                 report.retry_at = next_run or utcnow() + timedelta(seconds=spec.interval)
                 await record_failure(session, merged, report.error, report.retry_at, state)
+            await self._fence(session, spec, report.retry_at or next_run)
             await session.commit()
         self.sources[spec.name] = merged
         log.info("source done", source=spec.name, new=report.new, matched=report.matched)
+
+    def _first_run_backlog(
+        self, source: Source, pairs: list[tuple[Article, str, list[list[object]]]]
+    ) -> list[tuple[Article, str, list[list[object]]]]:
+        """On a source's first successful run, the matches published before the window."""
+        window = self.config.daemon.first_run_window
+        if source.last_success_at is not None or window <= 0:
+            return []
+        cutoff = utcnow() - timedelta(seconds=window)
+        return [p for p in pairs if p[0].published_at is not None and p[0].published_at < cutoff]
 
     async def _quiet(self, session: AsyncSession, spec: SourceConfig, source: Source) -> str | None:
         """Why a source that ran fine counts as silent (see daemon/silence.py), else None."""

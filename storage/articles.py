@@ -9,18 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from sqlalchemy import text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.canonical import url_key
 from storage.dedup.clusters import find_cluster
 from storage.dedup.config import DedupConfig
-from storage.dedup.continuations import join_text, page_order, pick_head
 from storage.dedup.index import add_band_keys
+from storage.dedup.joins import join_text, page_order, pick_head
 from storage.dedup.minhash import Sketch, sketch
 from storage.deliveries import owe
 from storage.models import Article, Channel, Match, Source, Topic
-from watchers.base import ArticleDraft
+from watchers.article import ArticleDraft
 
 
 async def known_url_keys(session: AsyncSession, urls: Iterable[str]) -> set[str]:
@@ -88,8 +90,63 @@ async def _join_stored(session: AsyncSession, source: Source, draft: ArticleDraf
     head.extra = {**head.extra, "parts": [*head.extra.get("parts", []), draft.url]}
     if root is not head:
         root.extra = {**root.extra, "parts": [*root.extra.get("parts", []), draft.url]}
-    draft.extra["continuation_of"] = root.url
+    draft.continuation_of = root.url
     session.add_all([root, head])
+
+
+CLUSTER_LOCKS = 64
+"""Advisory lock slots (PostgreSQL) the dedup band space is folded into: an instance
+storing a batch holds the slots of its articles' bands until it commits, so two
+instances storing copies of one story never both open a new cluster for it."""
+_CLUSTER_LOCK_CLASS = 0x7466  # "tf": the first key of pg_advisory_xact_lock(int, int)
+
+
+async def _lock_clusters(session: AsyncSession, sketches: Sequence[Sketch]) -> None:
+    """Serialise cluster choice with other instances storing near-duplicates (PostgreSQL).
+
+    Slots are taken in one sorted statement, so two batches never deadlock. SQLite
+    needs nothing: it has one writer at a time.
+    """
+    if _dialect(session) != "postgresql" or not sketches:
+        return
+    slots = sorted(
+        {k % CLUSTER_LOCKS for s in sketches for k in s.band_keys}
+        | {int(s.digest[:15], 16) % CLUSTER_LOCKS for s in sketches if s.digest}
+    )
+    connection = await session.connection()
+    await connection.execute(
+        text(
+            "SELECT count(pg_advisory_xact_lock(:cls, slot)) FROM "
+            "(SELECT unnest(CAST(:slots AS integer[])) AS slot ORDER BY 1) AS s"
+        ),
+        {"cls": _CLUSTER_LOCK_CLASS, "slots": slots},
+    )
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+async def _insert_new(session: AsyncSession, article: Article) -> Article | None:
+    """Insert unless the URL is already stored (``ON CONFLICT DO NOTHING``).
+
+    Two daemons on one database may fetch the same story at once; the second
+    insert is skipped instead of failing the whole source run with an
+    IntegrityError.
+    """
+    values = article.model_dump(exclude={"id"})
+    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+    statement = (
+        insert(Article)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["url_key"])
+        .returning(col(Article.id))
+    )
+    connection = await session.connection()
+    new_id = (await connection.execute(statement)).scalar_one_or_none()
+    if new_id is None:
+        return None
+    return await session.get(Article, new_id)
 
 
 async def store_articles(
@@ -105,7 +162,7 @@ async def store_articles(
     earliest article with the same content hash, otherwise the earliest confirmed
     near-duplicate, otherwise a new cluster of its own. ``sketches`` (one per
     draft) lets the caller compute them off the event loop; parts joined in the
-    batch (``join_continuations``) must carry ``extra["continuation_of"]``.
+    batch (``join_continuations``) must carry ``continuation_of``.
     """
     cfg = cfg or DedupConfig()
     sketches = list(sketches) if sketches is not None else sketch_drafts(drafts, cfg)
@@ -116,19 +173,20 @@ async def store_articles(
     order = sorted(
         range(len(drafts)),
         key=lambda i: (
-            "continuation_of" in drafts[i].extra,
+            bool(drafts[i].continuation_of),
             page_order(drafts[i].continued_from),
         ),
     )
+    await _lock_clusters(session, [sketches[i] for i in order if drafts[i].url not in known])
     for i in order:
         draft, draft_sketch = drafts[i], sketches[i]
         key = url_key(draft.url)
         if draft.url in known or key in stored:
             continue
-        if draft.continued_from and "continuation_of" not in draft.extra:
+        if draft.continued_from and not draft.continuation_of:
             await _join_stored(session, source, draft)
         index_it = False
-        if head_url := draft.extra.get("continuation_of"):
+        if head_url := draft.continuation_of:
             head = stored.get(url_key(head_url)) or await _by_url(session, head_url)
             cluster_id = head.cluster_id if head is not None else None
         else:
@@ -149,18 +207,12 @@ async def store_articles(
             published_at=draft.published,
             content_hash=draft_sketch.digest,
             cluster_id=cluster_id,
-            extra={k: v for k, v in draft.extra.items() if k != "error"}
-            | {
-                k: v
-                for k, v in (
-                    ("continued_to", draft.continued_to),
-                    ("continued_from", draft.continued_from),
-                )
-                if v
-            },
+            extra=draft.stored_extra(),
         )
-        session.add(article)
-        await session.flush()
+        inserted = await _insert_new(session, article)
+        if inserted is None:
+            continue  # another daemon stored this URL after we looked
+        article = inserted
         if article.cluster_id is None:
             article.cluster_id = article.id
         if index_it:

@@ -10,9 +10,11 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from daemon.config import parse_config
 from daemon.pipeline import Pipeline
-from daemon.scheduler import MISFIRE_GRACE, Daemon
+from daemon.service import MISFIRE_GRACE, Daemon
 from storage.db import Database
 from tests.conftest import ROOT, Catcher, Site
 from tests.test_pipeline_e2e import build_site, config_text
@@ -35,6 +37,7 @@ async def start_daemon(config: Path) -> asyncio.subprocess.Process:
     )
 
 
+@pytest.mark.slow
 async def test_run_alerts_then_stops_cleanly_on_sigterm(
     site: Site, catcher: Catcher, write_config: Callable[[str], Path], tmp_path: Path
 ) -> None:
@@ -91,6 +94,7 @@ enabled = false
     await db.close()
 
 
+@pytest.mark.slow
 async def test_edited_topics_apply_without_restart_and_a_broken_edit_is_ignored(
     site: Site, catcher: Catcher, write_config: Callable[[str], Path], tmp_path: Path
 ) -> None:

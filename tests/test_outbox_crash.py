@@ -17,6 +17,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp import web
 from sqlmodel import select
 
@@ -29,6 +30,8 @@ KILLS = 20
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(600)  # 25 real processes; minutes on a loaded 2-core machine
 async def test_sigkill_during_delivery_loses_nothing(tmp_path: Path) -> None:
     run_no = {"n": 0}
     received: list[tuple[int, str]] = []
