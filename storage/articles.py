@@ -18,7 +18,8 @@ from storage.dedup.config import DedupConfig
 from storage.dedup.continuations import join_text, page_order, pick_head
 from storage.dedup.index import add_band_keys
 from storage.dedup.minhash import Sketch, sketch
-from storage.models import Article, Channel, Delivery, Match, Source, Topic
+from storage.deliveries import owe
+from storage.models import Article, Channel, Match, Source, Topic
 from watchers.base import ArticleDraft
 
 
@@ -192,13 +193,7 @@ async def store_matches(
         )
         session.add(match)
         await session.flush()
-        for channel_name in topic_channels.get(topic_name, []):
-            channel = channels[channel_name]
-            key = f"{match.cluster_id}:{topic.id}:{channel.id}"
-            exists = await session.exec(select(Delivery.id).where(Delivery.key == key))
-            if exists.first() is not None:
-                continue
-            session.add(Delivery(key=key, match_id=match.id or 0, channel_id=channel.id or 0))
-            owed += 1
+        channel_ids = [channels[name].id or 0 for name in topic_channels.get(topic_name, [])]
+        owed += await owe(session, match, topic.id or 0, channel_ids)
     await session.flush()
     return owed

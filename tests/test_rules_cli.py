@@ -103,15 +103,15 @@ SAMPLE = """\
 广告
 
 [WORD_GROUPS]
+[华为动态]
 华为
 鸿蒙
 +发布
 !汽车
 @5
-=> 华为动态
 
-/iphone ?1[5-7]/
-苹果
+/iphone ?1[5-7]/i => iPhone
+苹果 => 苹果公司
 
 !只有排除
 """
@@ -123,23 +123,25 @@ def test_import_trendradar_round_trip(tmp_path: Path) -> None:
     proc = _run("rules", "import-trendradar", str(src))
     assert proc.returncode == 0, proc.stderr
     topics = tomllib.loads(proc.stdout)["topics"]
-    assert [t["name"] for t in topics] == ["华为动态", "iphone ?1[5-7] 苹果"]
+    assert [t["name"] for t in topics] == ["华为动态", "iPhone / 苹果公司"]
     assert all(t["mode"] == "substring" and t["fields"] == ["title"] for t in topics)
-    assert "only ! words" in proc.stderr and "GLOBAL_FILTER" in proc.stderr
+    assert f"{src}:10: @5" in proc.stderr and f"{src}:15:" in proc.stderr  # limit, ! group
     rules = tmp_path / "rules.toml"
     rules.write_text(proc.stdout, encoding="utf-8")
     heads = [
         ("1", "华为发布新机", "华为动态"),
         ("2", "鸿蒙系统发布会广告", None),  # global filter
-        ("3", "华为汽车发布", None),  # group exclusion
-        ("4", "华为股价上涨", None),  # +发布 missing
-        ("5", "iPhone16 vs iPhone 15", "iphone ?1[5-7] 苹果"),
-        ("6", "苹果发布会", "iphone ?1[5-7] 苹果"),
-        ("7", "正文里有华为发布", None),  # headline only
+        ("3", "华为汽车发布", None),  # ! words exclude from every group ...
+        ("4", "苹果汽车传闻", None),  # ... not just their own
+        ("5", "华为股价上涨", None),  # +发布 missing
+        ("6", "iPhone16 vs iPhone 15", "iPhone / 苹果公司"),
+        ("7", "苹果发布会只有排除项", None),  # the !-only group filters globally
+        ("8", "苹果发布会", "iPhone / 苹果公司"),
+        ("9", "正文里有华为发布", None),  # headline only
     ]
     data = tmp_path / "in.jsonl"
     rows = [{"id": i, "title": t, "text": ""} for i, t, _ in heads[:-1]]
-    rows.append({"id": "7", "title": "无关", "text": heads[-1][1]})
+    rows.append({"id": "9", "title": "无关", "text": heads[-1][1]})
     data.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
     proc = _run("match", "--rules", str(rules), "--input", str(data))
     got = {(x["id"], x["topic"]) for x in map(json.loads, proc.stdout.splitlines())}

@@ -5,18 +5,21 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from sqlmodel import col, select
-
 from daemon.commands._shared import config_from, run_async
 from daemon.config import Config
 from daemon.errors import UserError
 from daemon.notify.channels import all_secrets, redact
 from daemon.runtime import open_database
-from storage.models import Channel, Delivery
-from storage.types import utcnow
+from storage import deliveries
+from storage.deliveries import DeliveryStatus
 
-STATUSES = ("pending", "claimed", "batched", "failed", "dead", "sent")
-DEFAULT = ("pending", "claimed", "failed", "dead")
+STATUSES = tuple(DeliveryStatus)
+DEFAULT = (
+    DeliveryStatus.PENDING,
+    DeliveryStatus.CLAIMED,
+    DeliveryStatus.FAILED,
+    DeliveryStatus.DEAD,
+)
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -40,13 +43,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 async def listing(config: Config, statuses: tuple[str, ...]) -> list[str]:
     """One line per row: id, kind, channel, state, attempts, next attempt, reason."""
     secrets = all_secrets(config)
-    async with open_database(config) as db, db.session() as session:
-        rows = await session.exec(
-            select(Delivery, Channel.name)
-            .join(Channel, col(Channel.id) == col(Delivery.channel_id))
-            .where(col(Delivery.status).in_(statuses))
-            .order_by(col(Delivery.id))
-        )
+    async with open_database(config) as db:
+        rows = await deliveries.listing(db, statuses)
         lines = []
         for row, channel in rows:
             when = row.next_attempt_at.astimezone(config.tz).strftime("%Y-%m-%d %H:%M:%S")
@@ -60,37 +58,11 @@ async def listing(config: Config, statuses: tuple[str, ...]) -> list[str]:
 
 async def retry(config: Config, delivery_id: int | None) -> int:
     """Make dead (or failed) rows due now with a fresh attempt budget; returns how many."""
-    async with open_database(config) as db, db.writing() as session:
-        query = select(Delivery)
-        if delivery_id is None:
-            query = query.where(Delivery.status == "dead")
-        else:
-            query = query.where(Delivery.id == delivery_id)
-        rows = list(await session.exec(query))
-        if delivery_id is not None and not rows:
-            raise UserError(f"no delivery with id {delivery_id}")
-        for row in rows:
-            if row.status not in ("dead", "failed"):
-                raise UserError(f"delivery {row.id} is {row.status}, not dead or failed")
-            row.status, row.attempts, row.next_attempt_at = "pending", 0, utcnow()
-            row.operator_alerted_at = None
-            if row.kind == "digest":
-                # A dead digest handed its items back; re-batch the ones still owed.
-                owed = await session.exec(
-                    select(Delivery).where(
-                        col(Delivery.digest_id).is_(None),
-                        Delivery.channel_id == row.channel_id,
-                        Delivery.kind == "alert",
-                        Delivery.status == "pending",
-                        col(Delivery.created_at) <= row.created_at,
-                    )
-                )
-                for item in owed:
-                    item.digest_id, item.status = row.id, "batched"
-                    session.add(item)
-            session.add(row)
-        await session.commit()
-        return len(rows)
+    async with open_database(config) as db:
+        try:
+            return await deliveries.retry(db, delivery_id)
+        except (deliveries.NoSuchDelivery, deliveries.NotRetryable) as exc:
+            raise UserError(str(exc)) from None
 
 
 def run(args: argparse.Namespace) -> int:

@@ -19,6 +19,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from rules import combined_text, normalize
+from storage.deliveries import Alert
 
 Format = Literal["text", "markdown", "html"]
 BUILTIN = Path(__file__).parent / "templates"
@@ -28,19 +29,6 @@ _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>#|~"})
 
 class RenderError(Exception):
     """A template failed; the message names the template and line, never a secret."""
-
-
-@dataclass(slots=True)
-class Alert:
-    topic: str
-    title: str
-    url: str
-    source: str
-    also: list[str]
-    place: str
-    published: datetime | None
-    text: str
-    hits: list[list[object]]
 
 
 @dataclass(frozen=True, slots=True)
