@@ -15,8 +15,9 @@ from typing import ParamSpec, TypeVar
 import structlog
 
 from daemon.config import Config, SourceConfig
+from daemon.notify.channels import recipients
 from daemon.notify.operator import alert_operator
-from daemon.notify.outbox import DeliveryReport, deliver_due
+from daemon.notify.outbox import DeliveryReport, Outbox
 from rules import Document, Hit, TopicRule, compile_rules
 from rules.normalize import normalize
 from storage.articles import known_url_keys, sketch_drafts, store_articles, store_matches
@@ -97,6 +98,7 @@ class Pipeline:
         self.matcher = compile_rules(topic_rules(config))
         self.topic_channels = {t.name: list(t.channels) for t in config.topics}
         self.sources: dict[str, Source] = {}
+        self.outbox = Outbox(db, config)
 
     async def prepare(self) -> None:
         """Mirror config into the database (sources, topics, channels)."""
@@ -105,7 +107,7 @@ class Pipeline:
                 session,
                 ((s.name, s.kind, s.url) for s in self.config.sources),
                 ((t.name, t.query) for t in self.config.topics),
-                ((c.name, c.mode) for c in self.config.channels),
+                ((c.name, c.mode, recipients(c)) for c in self.config.channels),
             )
             await session.commit()
 
@@ -116,6 +118,7 @@ class Pipeline:
         self.matcher = matcher
         self.topic_channels = {t.name: list(t.channels) for t in config.topics}
         await self.prepare()
+        self.outbox.reconfigure(config)
 
     async def _known(self, urls: Iterable[str]) -> set[str]:
         async with self.db.session() as session:
@@ -251,7 +254,12 @@ class Pipeline:
         log.info("source done", source=spec.name, new=report.new, matched=report.matched)
 
     async def deliver(self) -> DeliveryReport:
-        return await deliver_due(self.db, self.config)
+        """Deliver what is owed: in the daemon, wake the channels' workers (they send,
+        never a source job); otherwise run one pass here."""
+        if self.outbox.started:
+            self.outbox.signal()
+            return DeliveryReport()
+        return await self.outbox.deliver_due()
 
     async def cycle(self) -> tuple[list[SourceReport], DeliveryReport]:
         """Every enabled source once (hosts are paced by the fetcher), then deliveries."""

@@ -21,6 +21,7 @@ from aiohttp import web
 from sqlmodel import select
 
 from daemon.config import Config, parse_config
+from daemon.notify.channels import recipients
 from daemon.pipeline import combined_hits, topic_rules
 from rules import Document, compile_rules
 from storage.articles import store_articles, store_matches
@@ -151,7 +152,7 @@ async def seed(db: Database, config: Config, items: list[tuple[str, ArticleDraft
             session,
             ((s, "feed", f"http://{s}.example/") for s in sources),
             ((t.name, t.query) for t in config.topics),
-            ((c.name, c.mode) for c in config.channels),
+            ((c.name, c.mode, recipients(c)) for c in config.channels),
         )
         await session.commit()
     for name in sources:

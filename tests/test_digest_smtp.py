@@ -94,11 +94,11 @@ async def test_digest_email_parts_recipients_titles_links_and_marks(
     inbox, port = smtp
     config = make_config(tmp_path, mail_channel(port), topics=TOPICS, storage_url=storage_url)
     db = await open_db(config)
-    assert await seed(db, config, ITEMS) == 4
+    assert await seed(db, config, ITEMS) == 8  # one row per recipient
     assert (await deliver_due(db, config)).sent == 0  # digest channels wait for their digest
-    assert await build_digest(db, config.channel("morning")) is not None
+    assert len(await build_digest(db, config.channel("morning"))) == 2
     report = await deliver_due(db, config)
-    assert (report.sent, report.failed) == (1, 0)
+    assert (report.sent, report.failed) == (2, 0)
     assert sorted(r for rcpts, _ in inbox.messages for r in rcpts) == [
         "alice@example.com",
         "bob@example.org",
@@ -121,9 +121,9 @@ async def test_digest_email_parts_recipients_titles_links_and_marks(
         assert html.index("<h4>鱼台融媒</h4>") < html.index("防汛（1条）")
     async with db.session() as session:
         statuses = sorted(r.status for r in await session.exec(select(Delivery)))
-    assert statuses == ["sent"] * 5
+    assert statuses == ["sent"] * 10
     # Everything was had: the next digest is empty, and empty digests are not sent.
-    assert await build_digest(db, config.channel("morning")) is None
+    assert await build_digest(db, config.channel("morning")) == []
     await db.close()
 
 
@@ -145,20 +145,22 @@ async def test_refused_login_keeps_the_digest_owed_then_dead_hands_items_back(
         )
         db = await open_db(config)
         await seed(db, config, ITEMS[:2])
-        digest_id = await build_digest(db, config.channel("morning"))
+        digest_ids = await build_digest(db, config.channel("morning"))
+        assert len(digest_ids) == 2  # one per recipient
         first = await deliver_due(db, config)
-        assert (first.sent, first.failed, first.dead) == (0, 1, 0)
+        assert (first.sent, first.failed, first.dead) == (0, 2, 0)
         assert first.errors[0].startswith("channel morning: ")
         assert PASSWORD not in first.errors[0]
         async with db.session() as session:
             items = list(await session.exec(select(Delivery).where(Delivery.kind == "alert")))
-        assert {(i.status, i.digest_id) for i in items} == {("batched", digest_id)}
+        assert {(i.status, i.digest_id) for i in items} == {("batched", d) for d in digest_ids}
         second = await deliver_due(db, config)
-        assert second.dead == 1
+        assert second.dead == 2
         async with db.session() as session:
             rows = {r.id: r for r in await session.exec(select(Delivery))}
-        assert rows[digest_id].status == "dead"
-        assert rows[digest_id].operator_alerted_at is not None  # logged: no admin channel
+        for digest_id in digest_ids:
+            assert rows[digest_id].status == "dead"
+            assert rows[digest_id].operator_alerted_at is not None  # logged: no admin channel
         assert {(r.status, r.digest_id) for r in rows.values() if r.kind == "alert"} == {
             ("pending", None)
         }

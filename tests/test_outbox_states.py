@@ -109,10 +109,11 @@ async def test_dead_letter_alerts_operator_once_lists_and_retries(
     assert receiver.bodies == []
     assert (await deliver_due(db, config)).dead == 1
     (alert,) = receiver.bodies
-    assert alert["title"].startswith("[听风·运维] 投递失败 #1（chat）")
-    assert "tingfeng outbox retry 1" in alert["message"] and TOKEN not in alert["message"]
+    assert alert["title"] == "[听风·运维] 渠道 chat 投递失败：1 条已放弃"
+    assert "tingfeng outbox retry --all-dead" in alert["message"]
+    assert "500" in alert["message"] and TOKEN not in alert["message"]
     await deliver_due(db, config)
-    assert len(receiver.bodies) == 1  # once per dead row
+    assert len(receiver.bodies) == 1  # once per outage
     await db.close()
     await broken.stop()
 
