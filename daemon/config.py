@@ -14,186 +14,35 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SecretStr,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, ValidationError, field_validator
 
 from daemon.errors import UserError
+from daemon.notify.channels import check_apprise_url
+from daemon.notify.settings import ChannelConfig
 from daemon.tomlpos import Path as KeyPath
 from daemon.tomlpos import format_path, key_lines, line_of
-from daemon.units import Duration, Size
 from storage.dedup.config import DedupConfig
+from watchers.registry import BY_NAME, AnySource
+from watchers.settings import FetchConfig
+from watchers.settings import Strict as _Strict
+from watchers.units import Duration
 
-SourceKind = Literal["feed", "html", "epaper", "hanweb", "pdf", "text"]
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_NAME = re.compile(r"^[^\s/\\][^/\\]*$")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class StorageConfig(_Strict):
     url: str = "sqlite:///data/tingfeng.db"
 
 
-class FetchConfig(_Strict):
-    user_agent: str = (
-        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
-        "(KHTML, like Gecko) Chrome/124.0 Safari/537.36 tingfeng/0.1"
-    )
-    per_host_concurrency: int = Field(default=1, ge=1, le=16)
-    per_host_delay: Duration = 1.0
-    timeout: Duration = 20.0
-    connect_timeout: Duration = 10.0
-    max_bytes: Size = 10_000_000
-    max_redirects: int = Field(default=5, ge=0, le=20)
-
-
-class Selectors(_Strict):
-    """CSS selectors for a generic HTML list source."""
-
-    item: str = "a"
-    title: str | None = None
-    text: str | None = None
-    date: str | None = None
-
-
-class SourceConfig(_Strict):
-    name: str
-    kind: SourceKind
-    url: str
-    every: Duration | None = None
-    cron: str | None = None
-    jitter: Duration | None = None
-    enabled: bool = True
-    region: str = ""
-    encoding: str | None = None
-    selectors: Selectors = Selectors()
-    max_articles: int = Field(default=200, ge=1)
-    # e-paper: how many days back missed issues are fetched after downtime.
-    catchup_days: int = Field(default=7, ge=0, le=60)
-    # Health: alert the operator after this many failed runs in a row (once per incident).
-    fail_alert_after: int = Field(default=3, ge=1)
-    # Backoff after failures doubles the interval per failure up to this cap, and never stops.
-    max_backoff: Duration = 6 * 3600.0
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not _NAME.match(value):
-            raise ValueError(f'"{value}" is not a usable name (no slashes, not blank)')
-        return value
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        if not re.match(r"^(https?://[^/\s]+|file://|/|\.{0,2}/?[\w.-])", value):
-            raise ValueError(f'"{value}" is not an http(s) URL or a path')
-        return value
-
-    @field_validator("every")
-    @classmethod
-    def _every(cls, value: float | None) -> float | None:
-        if value is not None and value < 10:
-            raise ValueError("every must be at least 10s (be polite to the site)")
-        return value
-
-    @field_validator("cron")
-    @classmethod
-    def _cron(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        from apscheduler.triggers.cron import CronTrigger
-
-        try:
-            CronTrigger.from_crontab(value)
-        except ValueError as exc:
-            raise ValueError(f'"{value}" is not a cron expression ({exc})') from None
-        return value
-
-    @model_validator(mode="after")
-    def _schedule(self) -> SourceConfig:
-        if self.every is not None and self.cron is not None:
-            raise ValueError("give either every or cron, not both")
-        return self
-
-    @property
-    def interval(self) -> float:
-        """Seconds between runs when scheduled by interval (default 30 minutes)."""
-        return self.every if self.every is not None else 1800.0
-
-
 class TopicConfig(_Strict):
     name: str
     query: str
     mode: Literal["word", "substring"] = "word"
-    places: list[str] = []
-    sources: list[str] = []
+    places: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
     min_hits: int = Field(default=1, ge=1)
     fields: list[Literal["title", "text"]] = Field(default=["title", "text"], min_length=1)
-    channels: list[str] = []
-
-
-_TIME = r"([01]?\d|2[0-3]):[0-5]\d"
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-
-
-class ChannelConfig(_Strict):
-    """One delivery target. The URL is a SecretStr: it never reaches a repr or an error."""
-
-    name: str
-    url: SecretStr
-    mode: Literal["instant", "digest"] = "instant"
-    # Digest schedule (local time of [daemon] timezone).
-    at: str = "08:00"
-    every: Literal["daily", "weekly"] = "daily"
-    weekday: Weekday = "mon"
-    send_empty: bool = False
-    # Rendering: "auto" picks what the service displays (see daemon/notify/services.py).
-    format: Literal["auto", "markdown", "text", "html"] = "auto"
-    # Instant channels: hold alerts in quiet hours, or fold them into one digest at their end.
-    quiet_hours: str | None = None
-    quiet: Literal["hold", "digest"] = "hold"
-    # "20/min"; None means the service's default pace.
-    rate_limit: str | None = None
-    timeout: Duration = 30.0
-    # Chinese bots only: the API origin to post to (a proxy, a private deployment, a test bot).
-    api_base: str | None = None
-
-    @field_validator("at")
-    @classmethod
-    def _at(cls, value: str) -> str:
-        if not re.fullmatch(_TIME, value):
-            raise ValueError(f'"{value}" is not a time of day (HH:MM)')
-        return value
-
-    @field_validator("quiet_hours")
-    @classmethod
-    def _quiet_hours(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(f"{_TIME}-{_TIME}", value.replace(" ", "")):
-            raise ValueError(f'"{value}" is not a time range (try "22:00-07:00")')
-        return value.replace(" ", "") if value else None
-
-    @field_validator("rate_limit")
-    @classmethod
-    def _rate_limit(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"\d+/(s|sec|min|h|hour)", value.strip()):
-            raise ValueError(f'"{value}" is not a rate (try "20/min")')
-        return value.strip() if value else None
-
-    @field_validator("api_base")
-    @classmethod
-    def _api_base(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError("api_base must be an http(s) origin such as http://127.0.0.1:8080")
-        return value.rstrip("/") if value else None
+    channels: list[str] = Field(default_factory=list)
 
 
 class DaemonConfig(_Strict):
@@ -233,14 +82,18 @@ class Config(_Strict):
     storage: StorageConfig = StorageConfig()
     fetch: FetchConfig = FetchConfig()
     dedup: DedupConfig = DedupConfig()
-    sources: list[SourceConfig] = []
-    topics: list[TopicConfig] = []
-    channels: list[ChannelConfig] = []
+    sources: list[AnySource] = Field(default_factory=list)
+    topics: list[TopicConfig] = Field(default_factory=list)
+    channels: list[ChannelConfig] = Field(default_factory=list)
     path: Path = Path("config.toml")
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.daemon.timezone)
+
+    def secrets(self) -> list[str]:
+        """Every channel URL: redacted from whatever text reaches a log, an error or the CLI."""
+        return [c.url.get_secret_value() for c in self.channels]
 
     def channel(self, name: str) -> ChannelConfig:
         return next(c for c in self.channels if c.name == name)
@@ -310,6 +163,21 @@ def _cross_check(raw: dict[str, Any]) -> list[tuple[KeyPath, str]]:
     return errors
 
 
+def _located(error: dict[str, Any]) -> tuple[KeyPath, dict[str, Any]]:
+    """The error's key path as the user wrote it: without the kind pydantic chose by."""
+    loc = tuple(error["loc"])
+    if loc[:1] != ("sources",) or len(loc) < 2:
+        return loc, error
+    if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        kinds = ", ".join(f"'{k}'" for k in BY_NAME)
+        if error["type"] == "union_tag_not_found":
+            return (*loc[:2], "kind"), {**error, "type": "missing"}
+        return (*loc[:2], "kind"), {**error, "type": "literal_error", "msg": f"must be {kinds}"}
+    if len(loc) > 2 and loc[2] in BY_NAME:
+        loc = (*loc[:2], *loc[3:])
+    return loc, error
+
+
 def _message(error: dict[str, Any]) -> str:
     msg = str(error["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
@@ -348,16 +216,14 @@ def parse_config(text: str, file: Path) -> Config:
     try:
         config = Config.model_validate({**raw, "path": file})
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise _fail(file, lines, tuple(first["loc"]), _message(dict(first))) from None
+        loc, first = _located(dict(exc.errors()[0]))
+        raise _fail(file, lines, loc, _message(first)) from None
     _check_channels(config, file, lines)
     _check_queries(config, file, lines)
     return config
 
 
 def _check_channels(config: Config, file: Path, lines: dict[KeyPath, int]) -> None:
-    from daemon.notify.channels import check_apprise_url
-
     for i, channel in enumerate(config.channels):
         problem = check_apprise_url(channel.url.get_secret_value())
         if problem:

@@ -13,12 +13,22 @@ from datetime import datetime, timedelta
 from typing import ParamSpec, TypeVar
 
 import structlog
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from daemon.config import Config, SourceConfig
+from daemon.config import Config
 from daemon.notify.channels import recipients
 from daemon.notify.operator import alert_operator
 from daemon.notify.outbox import DeliveryReport, Outbox
-from rules import Document, Hit, TopicRule, compile_rules
+from daemon.silence import (
+    HISTORY_DAYS,
+    due_retries,
+    empty_run_reason,
+    is_skipped,
+    silence,
+    update_retries,
+)
+from rules import Document, Hit, TopicRule
+from rules.cache import compile_cached
 from rules.normalize import normalize
 from storage.articles import known_url_keys, sketch_drafts, store_articles, store_matches
 from storage.catalog import (
@@ -30,11 +40,13 @@ from storage.catalog import (
 )
 from storage.db import Database
 from storage.dedup.continuations import join_continuations
+from storage.history import article_days, last_article_at
 from storage.models import Article, Source
 from storage.types import utcnow
 from watchers.base import ArticleDraft, NoArticlesError, WatchContext, WatchError
 from watchers.fetch import Fetcher, FetchError
 from watchers.registry import watcher_for
+from watchers.settings import SourceConfig
 
 log = structlog.get_logger("tingfeng.pipeline")
 P = ParamSpec("P")
@@ -95,7 +107,7 @@ class Pipeline:
         self.config = config
         self.db = db
         self.fetcher = fetcher
-        self.matcher = compile_rules(topic_rules(config))
+        self.matcher = compile_cached(topic_rules(config))
         self.topic_channels = {t.name: list(t.channels) for t in config.topics}
         self.sources: dict[str, Source] = {}
         self.outbox = Outbox(db, config)
@@ -113,7 +125,7 @@ class Pipeline:
 
     async def reload(self, config: Config) -> None:
         """Switch to an edited config: the matcher recompiles off the loop, catalog resyncs."""
-        matcher = await run_cpu(compile_rules, topic_rules(config))
+        matcher = await run_cpu(compile_cached, topic_rules(config))
         self.config = config
         self.matcher = matcher
         self.topic_channels = {t.name: list(t.channels) for t in config.topics}
@@ -130,17 +142,23 @@ class Pipeline:
         """Run one source; whatever goes wrong is recorded on the source, never raised."""
         report = SourceReport(spec.name)
         source = self.sources[spec.name]
-        watcher = watcher_for(spec.kind)
         validators = RunValidators(self.db)
+        state = dict(source.state or {})
         ctx = WatchContext(
-            self.fetcher.for_run(validators), run_cpu, self._known, dict(source.state or {})
+            self.fetcher.for_run(validators),
+            run_cpu,
+            self._known,
+            state,
+            retry_urls=due_retries(state),
         )
         retry_after: float | None = None
         empty = False
         try:
-            if watcher is None:
-                raise WatchError(f"source kind {spec.kind!r} is not supported yet")
-            drafts = await watcher.poll(spec, ctx)
+            drafts = await watcher_for(spec.kind).poll(spec, ctx)
+            # Entries found but none extracted: as loud as a page that lists none.
+            if reason := empty_run_reason(ctx.found, drafts, ctx.retry_urls):
+                report.skipped = sum(map(is_skipped, drafts))
+                raise NoArticlesError(f"{spec.url}: {reason}")
         except (WatchError, FetchError) as exc:
             report.error = str(exc)
             retry_after = exc.retry_after if isinstance(exc, FetchError) else None
@@ -152,9 +170,11 @@ class Pipeline:
         if report.error is not None:
             await self._failed(spec, report, retry_after, empty)
             return report
-        broken = [d for d in drafts if "error" in d.extra]
-        drafts = [d for d in drafts if "error" not in d.extra]
+        broken = [d for d in drafts if is_skipped(d)]
         report.skipped = len(broken)
+        for url, reason in update_retries(ctx.state, drafts, ctx.retry_urls):
+            log.warning("gave up retrying an entry", source=spec.name, url=url, reason=reason)
+        drafts = [d for d in drafts if not is_skipped(d)]
         was_alerted = source.alerted_at is not None
         try:
             await self._store(spec, source, drafts, report, validators, next_run, ctx.state)
@@ -171,8 +191,13 @@ class Pipeline:
                 "articles skipped",
                 source=spec.name,
                 count=len(broken),
-                first=broken[0].extra["error"],
+                first=broken[0].extra.get("error") or broken[0].skip_reason,
             )
+        if report.error is not None:
+            # Stored fine, but the source has gone quiet: unhealthy, the operator is told.
+            subject = f"源 {spec.name} 已多日没有新文章"
+            await self._alert(spec, self.sources[spec.name], report, subject)
+            return report
         if was_alerted:
             await alert_operator(
                 self.config, f"源 {spec.name} 已恢复", f"{spec.url}\n{report.new} new articles"
@@ -193,13 +218,19 @@ class Pipeline:
             await session.commit()
         self.sources[spec.name] = merged
         log.warning("source failed", source=spec.name, error=report.error, retry_at=report.retry_at)
-        if merged.alerted_at is not None:
-            return
         if empty and merged.last_success_at is not None:
-            subject = f"源 {spec.name} 突然没有文章（改版？）"
+            await self._alert(spec, merged, report, f"源 {spec.name} 突然没有文章（改版？）")
         elif merged.failures_in_row >= spec.fail_alert_after:
-            subject = f"源 {spec.name} 连续失败 {merged.failures_in_row} 次"
-        else:
+            await self._alert(
+                spec, merged, report, f"源 {spec.name} 连续失败 {merged.failures_in_row} 次"
+            )
+
+    async def _alert(
+        self, spec: SourceConfig, merged: Source, report: SourceReport, subject: str
+    ) -> None:
+        """Tell the operator about this incident, once: nothing if already told."""
+        assert report.error is not None and report.retry_at is not None
+        if merged.alerted_at is not None:
             return
         body = (
             f"{spec.url}\n错误: {report.error}\n"
@@ -248,10 +279,28 @@ class Pipeline:
             report.matched = len(pairs)
             report.owed = await store_matches(session, pairs, self.topic_channels)
             await validators.save(session)
-            await record_success(session, merged, report.new, next_run, state)
+            quiet = await self._quiet(session, spec, merged) if report.new == 0 else None
+            if quiet is None:
+                await record_success(session, merged, report.new, next_run, state)
+            else:
+                report.error = f"{spec.url}: {quiet}"
+                report.retry_at = next_run or utcnow() + timedelta(seconds=spec.interval)
+                await record_failure(session, merged, report.error, report.retry_at, state)
             await session.commit()
         self.sources[spec.name] = merged
         log.info("source done", source=spec.name, new=report.new, matched=report.matched)
+
+    async def _quiet(self, session: AsyncSession, spec: SourceConfig, source: Source) -> str | None:
+        """Why a source that ran fine counts as silent (see daemon/silence.py), else None."""
+        if spec.silent_after <= 0 or source.id is None:
+            return None
+        now = utcnow()
+        last = await last_article_at(session, source.id)
+        if last is None or now - last < timedelta(seconds=spec.silent_after):
+            return None
+        days = await article_days(session, source.id, last, HISTORY_DAYS, self.config.tz)
+        quiet = silence(days, last, now, spec.silent_after)
+        return quiet.reason() if quiet else None
 
     async def deliver(self) -> DeliveryReport:
         """Deliver what is owed: in the daemon, wake the channels' workers (they send,

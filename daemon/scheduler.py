@@ -22,10 +22,12 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from daemon.config import ChannelConfig, Config, SourceConfig, load_config
+from daemon.config import Config, load_config
 from daemon.errors import UserError
 from daemon.notify.digest import build_digest, catch_up
+from daemon.notify.settings import ChannelConfig
 from daemon.pipeline import Pipeline
+from watchers.settings import SourceConfig
 
 log = structlog.get_logger("tingfeng.scheduler")
 

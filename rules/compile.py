@@ -19,9 +19,9 @@ import ahocorasick
 from rules.evaluate import evaluate
 from rules.model import Document, Hit, TopicMatch, TopicRule
 from rules.normalize import fold, match_form, normalize
-from rules.query import Not, Query, QuerySyntaxError, Term, parse_query
+from rules.query import And, Not, Query, QuerySyntaxError, Term, parse_query
 from rules.regexes import compile_regex, regex_spans
-from rules.wordcheck import DocumentWords, WordChecker, base_dictionary
+from rules.wordcheck import DocumentWords, WordChecker, base_dictionary, is_latin
 
 _SEARCHED = ("title", "text")
 _AUTOMATON_KINDS = ("word", "substring", "prefix", "suffix")
@@ -92,10 +92,10 @@ def _insertion_order(patterns: Iterable[str]) -> list[str]:
     (Patterns go in as UTF-16 code units, see :func:`_code_units`, which keeps the
     root small; the order still helps the nodes below it.)
     """
-    freq = base_dictionary()[0]
+    freq = base_dictionary().freq
 
     def key(pattern: str) -> list[int]:
-        return [-(freq.get(pattern[:k]) or 0) for k in range(1, len(pattern) + 1)]
+        return [-freq(pattern[:k]) for k in range(1, len(pattern) + 1)]
 
     return sorted(patterns, key=key)
 
@@ -137,14 +137,67 @@ def _automaton_hits(automaton: ahocorasick.Automaton, text: str) -> dict[int, li
     return ends
 
 
+@dataclass(frozen=True)
+class _Atom:
+    """One automaton leaf as a topic searches it; topics that agree share its hits."""
+
+    pid: int
+    label: str
+    fields: tuple[str, ...]  # title before text: hits come out in report order
+    check_start: bool
+    check_end: bool
+
+
+@dataclass(frozen=True)
+class MatcherPlan:
+    """What compiling costs and a cache can keep: the automaton's patterns and word list.
+
+    ``patterns`` are by pattern id, ``order`` is the automaton's insertion order
+    (pattern ids), ``own_words`` the rule terms' jieba frequencies; all plain data
+    (see :mod:`rules.cache`), never the automaton object itself.
+    """
+
+    patterns: tuple[str, ...]
+    order: tuple[int, ...]
+    own_words: tuple[tuple[str, float], ...]
+
+
+def _simple_leaves(root: object) -> list[Term] | None:
+    """The leaves of a topic that is one automaton term or an OR of them, else None.
+
+    Such a topic matches exactly when one of its terms has a (verified) hit, with the
+    hits of every such term: no boolean evaluation is needed per document.
+    """
+    leaves = [root] if isinstance(root, Term) else list(getattr(root, "children", ()))
+    if isinstance(root, And):
+        return None
+    if leaves and all(
+        isinstance(t, Term) and t.kind in _AUTOMATON_KINDS and t.field not in ("source", "place")
+        for t in leaves
+    ):
+        return leaves  # type: ignore[return-value]
+    return None
+
+
+def _fits(plan: MatcherPlan, patterns: tuple[str, ...], word_terms: set[str]) -> bool:
+    """A plan made for these patterns and word-mode terms (a stale cache entry is not)."""
+    own = {t for t in word_terms if t and not all(is_latin(c) for c in t)}
+    return (
+        plan.patterns == patterns
+        and sorted(plan.order) == list(range(len(patterns)))
+        and [t for t, _ in plan.own_words] == sorted(own)
+    )
+
+
 class Matcher:
     """All topics compiled together. Immutable after construction except private caches.
 
     Build a new one when topics change (cheap: well under a second for 10,000
-    topics once jieba's dictionary is loaded) and swap it in; nothing global changes.
+    topics once jieba's dictionary is loaded, less with a :class:`MatcherPlan` from
+    the cache) and swap it in; nothing global changes.
     """
 
-    def __init__(self, rules: Sequence[TopicRule]) -> None:
+    def __init__(self, rules: Sequence[TopicRule], plan: MatcherPlan | None = None) -> None:
         names: set[str] = set()
         topics: list[_Topic] = []
         for i, rule in enumerate(rules):
@@ -159,27 +212,61 @@ class Matcher:
         pattern_ids: dict[str, int] = {}
         by_pattern: dict[int, set[int]] = {}
         word_terms: set[str] = set()
+        atoms: list[_Atom] = []
+        atom_ids: dict[tuple[object, ...], int] = {}
+        self._term_atoms: dict[int, int] = {}  # id(Term node) -> atom id
+        self._simple: list[tuple[int, ...] | None] = []
         for topic in topics:
+            mode, fields = topic.rule.mode, topic.rule.fields
             for term, negated in _positive_leaves(topic.query.root):
                 if term.kind not in _AUTOMATON_KINDS or term.field in ("source", "place"):
                     continue
                 pid = pattern_ids.setdefault(term.text, len(pattern_ids))
                 if not negated:
                     by_pattern.setdefault(pid, set()).add(topic.index)
-                if topic.rule.mode == "word" and term.kind != "substring":
+                word = mode == "word" and term.kind != "substring"
+                if word:
                     word_terms.add(term.text)
+                searched = (term.field,) if term.field else fields
+                atom = _Atom(
+                    pid,
+                    term.label,
+                    tuple(f for f in _SEARCHED if f in searched),
+                    word and term.kind in ("word", "prefix"),
+                    word and term.kind in ("word", "suffix"),
+                )
+                aid = atom_ids.setdefault((atom,), len(atom_ids))
+                if aid == len(atoms):
+                    atoms.append(atom)
+                self._term_atoms[id(term)] = aid
+            leaves = _simple_leaves(topic.query.root)
+            self._simple.append(
+                None if leaves is None else tuple(self._term_atoms[id(t)] for t in leaves)
+            )
+        self._atoms = tuple(atoms)
         self._pattern_ids = pattern_ids
         self._lengths = [len(text) for text in pattern_ids]  # indexed by pattern id
         self._topics_by_pattern = {pid: sorted(ts) for pid, ts in by_pattern.items()}
         self._always = [t.index for t in topics if t.always]
+        self._sources = [frozenset(normalize(s) for s in t.rule.sources) for t in topics]
+        self._places = [tuple(fold(normalize(p)) for p in t.rule.places) for t in topics]
+
+        patterns = tuple(pattern_ids)
+        if plan is not None and _fits(plan, patterns, word_terms):
+            order = list(plan.order)
+            words = WordChecker(word_terms, list(plan.own_words))
+        else:
+            order = [pattern_ids[text] for text in _insertion_order(patterns)] if patterns else []
+            words = WordChecker(word_terms)
+        self.plan = MatcherPlan(patterns, tuple(order), tuple(words.own_words))
         self._automaton: ahocorasick.Automaton | None = None
-        if pattern_ids:
+        if patterns:
             automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
-            for text in _insertion_order(pattern_ids):
-                automaton.add_word(_code_units(text), pattern_ids[text])
+            for pid in order:
+                automaton.add_word(_code_units(patterns[pid]), pid)
             automaton.make_automaton()
             self._automaton = automaton
-        self._words = WordChecker(word_terms)
+        self._words = words
 
     def match(self, doc: Document) -> list[TopicMatch]:
         """Topics ``doc`` matches, in rule order, each with its hits and satisfied terms."""
@@ -188,6 +275,13 @@ class Matcher:
     def match_many(self, docs: Iterable[Document]) -> list[list[TopicMatch]]:
         """:meth:`match` for each document, in input order."""
         return [self.match(doc) for doc in docs]
+
+
+_EMPTY: tuple[Hit, ...] = ()
+
+
+def _report_order(hit: Hit) -> tuple[bool, int, int, str]:
+    return (hit.field != "title", hit.start, hit.end, hit.term)
 
 
 class _DocMatch:
@@ -201,52 +295,104 @@ class _DocMatch:
         self.raw: dict[str, dict[int, list[int]]] = {field: {} for field in _SEARCHED}
         self.words: dict[str, DocumentWords] = {}
         self.verified: dict[tuple[str, int, int, bool, bool], bool] = {}
+        self.hits: dict[int, tuple[Hit, ...]] = {}  # atom id -> its verified hits
         self.atoms: dict[tuple[Term, str, tuple[str, ...]], tuple[bool, list[Hit]]] = {}
         self.meta = {"source": normalize(doc.source), "place": fold(normalize(doc.place))}
 
     def run(self) -> list[TopicMatch]:
-        automaton = self.m._automaton
+        m = self.m
+        automaton = m._automaton
         if automaton is not None:
             for field in _SEARCHED:
                 text = self.texts[field]
-                if not text:
-                    continue
-                self.raw[field] = _automaton_hits(automaton, text)
-        candidates: set[int] = set(self.m._always)
-        topics_by_pattern = self.m._topics_by_pattern
+                if text:
+                    self.raw[field] = _automaton_hits(automaton, text)
+        candidates: set[int] = set(m._always)
+        topics_by_pattern = m._topics_by_pattern
         for pid in {*self.raw["title"], *self.raw["text"]}:
             candidates.update(topics_by_pattern.get(pid, ()))
         out: list[TopicMatch] = []
         for index in sorted(candidates):
-            found = self._topic(self.m.topics[index])
+            found = self._topic(index)
             if found is not None:
                 out.append(found)
         return out
 
-    def _topic(self, topic: _Topic) -> TopicMatch | None:
+    def _topic(self, index: int) -> TopicMatch | None:
+        m = self.m
+        rule = m.rules[index]
+        if rule.sources and self.meta["source"] not in m._sources[index]:
+            return None
+        if rule.places and not any(p in self.meta["place"] for p in m._places[index]):
+            return None
+        simple = m._simple[index]
+        if simple is None:
+            return self._evaluate(m.topics[index])
+        if len(simple) == 1:  # one term: its hits are already unique and in report order
+            hits = self._hits(simple[0])
+            if not hits or len(hits) < rule.min_hits:
+                return None
+            return TopicMatch(rule.name, hits, (m._atoms[simple[0]].label,))
+        satisfied = [aid for aid in simple if self._hits(aid)]
+        if not satisfied:
+            return None
+        unique = sorted({h for aid in satisfied for h in self._hits(aid)}, key=_report_order)
+        if len(unique) < rule.min_hits:
+            return None
+        labels = dict.fromkeys(m._atoms[aid].label for aid in satisfied)
+        return TopicMatch(rule.name, tuple(unique), tuple(labels))
+
+    def _evaluate(self, topic: _Topic) -> TopicMatch | None:
+        """A boolean topic: its AST evaluated once, over hits cached per term."""
         rule = topic.rule
-        if rule.sources and self.meta["source"] not in {normalize(s) for s in rule.sources}:
-            return None
-        if rule.places and not any(fold(normalize(p)) in self.meta["place"] for p in rule.places):
-            return None
+        term_atoms = self.m._term_atoms
 
         def atom(term: Term) -> tuple[bool, list[Hit]]:
+            aid = term_atoms.get(id(term))
+            if aid is not None:
+                hits = self._hits(aid)
+                return bool(hits), list(hits)
             key = (term, rule.mode, rule.fields)
             got = self.atoms.get(key)
             if got is None:
-                got = self.atoms[key] = self._atom(term, rule.mode, rule.fields)
+                got = self.atoms[key] = self._other_atom(term, rule.fields)
             return got
 
         ok, hits, terms = evaluate(topic.query.root, atom)
         if not ok:
             return None
-        unique = sorted(set(hits), key=lambda h: (h.field != "title", h.start, h.end, h.term))
+        unique = sorted(set(hits), key=_report_order)
         if rule.min_hits > 1 and len(unique) < rule.min_hits:  # 1: `*`/metadata need no hit
             return None
         labels = list(dict.fromkeys(t.label for t in sorted(terms, key=lambda t: t.column)))
         return TopicMatch(rule.name, tuple(unique), tuple(labels))
 
-    def _atom(self, term: Term, mode: str, fields: tuple[str, ...]) -> tuple[bool, list[Hit]]:
+    def _hits(self, aid: int) -> tuple[Hit, ...]:
+        """Verified hits of an automaton atom, computed once per document."""
+        got = self.hits.get(aid)
+        if got is not None:
+            return got
+        atom = self.m._atoms[aid]
+        size = self.m._lengths[atom.pid]
+        label, check_start, check_end = atom.label, atom.check_start, atom.check_end
+        hits: list[Hit] = []
+        for field in atom.fields:
+            ends = self.raw[field].get(atom.pid)
+            if not ends:
+                continue
+            if check_start or check_end:
+                hits += [
+                    Hit(e - size, e, label, field)
+                    for e in ends
+                    if self._verify(field, e - size, e, check_start, check_end)
+                ]
+            else:
+                hits += [Hit(e - size, e, label, field) for e in ends]
+        got = self.hits[aid] = tuple(hits) if hits else _EMPTY
+        return got
+
+    def _other_atom(self, term: Term, fields: tuple[str, ...]) -> tuple[bool, list[Hit]]:
+        """A leaf the automaton does not find: ``*``, metadata, a regex."""
         if term.kind == "all":
             return True, []
         if term.field in ("source", "place"):
@@ -254,24 +400,12 @@ class _DocMatch:
         searched = (term.field,) if term.field else fields
         hits: list[Hit] = []
         label = term.label
-        if term.kind == "regex":
-            for field in searched:
-                spans = regex_spans(term.text, self.texts[field])
-                hits += [Hit(s, e, label, field) for s, e in spans]
-            return bool(hits), hits
-        pid = self.m._pattern_ids[term.text]
-        size = self.m._lengths[pid]
-        check_start = mode == "word" and term.kind in ("word", "prefix")
-        check_end = mode == "word" and term.kind in ("word", "suffix")
         for field in searched:
-            for e in self.raw[field].get(pid, ()):
-                if self._verify(field, e - size, e, check_start, check_end):
-                    hits.append(Hit(e - size, e, label, field))
+            spans = regex_spans(term.text, self.texts[field])
+            hits += [Hit(s, e, label, field) for s, e in spans]
         return bool(hits), hits
 
     def _verify(self, field: str, s: int, e: int, check_start: bool, check_end: bool) -> bool:
-        if not (check_start or check_end):
-            return True
         key = (field, s, e, check_start, check_end)
         ok = self.verified.get(key)
         if ok is None:
@@ -295,14 +429,15 @@ class _DocMatch:
         return value == term.text
 
 
-def compile_rules(rules: Sequence[TopicRule]) -> Matcher:
+def compile_rules(rules: Sequence[TopicRule], plan: MatcherPlan | None = None) -> Matcher:
     """Compile ``rules`` into a :class:`Matcher`; raises :class:`RuleError` on a bad topic.
 
     The compiled matcher and jieba's dictionary live as long as the process, and a
     full garbage collection that walks them holds the GIL long enough to stall the
     event loop while matching runs in a worker thread; ``gc.freeze`` takes everything
-    alive now out of the collector's sight.
+    alive now out of the collector's sight. ``plan`` (from :mod:`rules.cache`) skips
+    the costly part of compiling when it was made for the same rules.
     """
-    matcher = Matcher(rules)
+    matcher = Matcher(rules, plan)
     gc.freeze()
     return matcher

@@ -10,7 +10,6 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from rules.compile import Matcher, RuleError, compile_rules
 from rules.model import TopicRule
 
 _LIST_KEYS = ("places", "sources", "fields")
@@ -69,12 +68,3 @@ def load_topics(path: str | Path) -> list[TopicRule]:
     except tomllib.TOMLDecodeError as exc:
         raise TopicsFileError(f"{path}: not valid TOML: {exc}") from None
     return topics_from_tables(data.get("topics"), str(path))
-
-
-def load_matcher(path: str | Path) -> Matcher:
-    """:func:`load_topics` then compile; query errors come back with file, key and caret."""
-    rules = load_topics(path)
-    try:
-        return compile_rules(rules)
-    except RuleError as exc:
-        raise TopicsFileError(f"{path}: {exc}") from None

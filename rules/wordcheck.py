@@ -19,9 +19,7 @@ import itertools
 import math
 import re
 import threading
-from collections.abc import Mapping
-
-import jieba
+from dataclasses import dataclass
 
 # jieba's own block pattern (re_han_default): segmentation happens inside these runs,
 # everything else (punctuation, spaces) is a boundary anyway.
@@ -32,37 +30,50 @@ _MAX_BLOCK = 256
 _WINDOW = 48
 
 _base_lock = threading.Lock()
-_base: tuple[Mapping[str, int], int] | None = None
-_base_logp: tuple[dict[str, float], int] | None = None
+_base: BaseDictionary | None = None
 
 
-def base_dictionary() -> tuple[Mapping[str, int], int]:
-    """jieba's prefix dictionary and total frequency, loaded once per process (thread-safe)."""
-    global _base
-    with _base_lock:
-        if _base is None:
-            jieba.setLogLevel(30)  # loading chatter would pollute CLI stderr
-            tok = jieba.Tokenizer()
-            tok.initialize()
-            _base = (tok.FREQ, tok.total)
-        return _base
-
-
-def _base_log_probabilities() -> tuple[dict[str, float], int]:
-    """jieba's prefix dictionary as log probabilities, and its longest word's length.
+@dataclass(frozen=True)
+class BaseDictionary:
+    """jieba's prefix dictionary as log probabilities, loaded once per process.
 
     ``0.0`` marks a prefix that is not a word (a real log probability is negative), so
     one look-up answers both "is this a prefix?" and "what does this word score?", and
-    the DAG needs no logarithm per edge. Built once per process; matchers copy it.
+    the DAG needs no logarithm per edge. jieba's own frequency table is dropped once
+    this is built (tens of megabytes in a daemon): :meth:`freq` recovers a frequency
+    exactly from its log probability, and equal frequencies share one float object.
     """
-    global _base_logp
-    freq, total = base_dictionary()
+
+    logp: dict[str, float]
+    logtotal: float
+    longest: int
+
+    def freq(self, word: str) -> int:
+        """jieba's frequency of ``word``; 0 for a prefix or an unknown string."""
+        lp = self.logp.get(word)
+        return round(math.exp(lp + self.logtotal)) if lp else 0
+
+
+def base_dictionary() -> BaseDictionary:
+    """The shared :class:`BaseDictionary` (thread-safe; jieba is imported only here)."""
+    global _base
     with _base_lock:
-        if _base_logp is None:
-            logtotal = math.log(total)
-            logp = {w: math.log(f) - logtotal if f else 0.0 for w, f in freq.items()}
-            _base_logp = (logp, max(map(len, freq)))
-        return _base_logp
+        if _base is None:
+            import jieba
+
+            jieba.setLogLevel(30)  # loading chatter would pollute CLI stderr
+            tok = jieba.Tokenizer()
+            tok.initialize()
+            logtotal = math.log(tok.total)
+            shared: dict[int, float] = {}
+            logp = {}
+            for word, f in tok.FREQ.items():
+                lp = shared.get(f)
+                if lp is None:
+                    lp = shared[f] = math.log(f) - logtotal if f else 0.0
+                logp[word] = lp
+            _base = BaseDictionary(logp, logtotal, max(map(len, logp)))
+        return _base
 
 
 def is_latin(ch: str) -> bool:
@@ -70,33 +81,67 @@ def is_latin(ch: str) -> bool:
     return bool(_LATIN.match(ch))
 
 
-class WordChecker:
-    """Decides word-mode hits for one compiled matcher (own dictionary copy with its terms)."""
+OwnWords = list[tuple[str, float]]
+"""A matcher's own terms with their log probabilities, in the order they were added."""
 
-    def __init__(self, terms: set[str]) -> None:
-        self._freq, total = base_dictionary()
-        self._logtotal = math.log(total)
-        base_logp, longest = _base_log_probabilities()
-        own = sorted(t for t in terms if t and not all(is_latin(c) for c in t))
+
+class WordChecker:
+    """Decides word-mode hits for one compiled matcher (own dictionary copy with its terms).
+
+    ``own`` (from :attr:`own_words` of an earlier checker for the same terms, e.g. a
+    compiled-matcher cache) skips computing the terms' frequencies; the dictionary is
+    then built on first use, so a matcher that never checks a CJK word never loads jieba.
+    """
+
+    def __init__(self, terms: set[str], own: OwnWords | None = None) -> None:
+        self._lock = threading.Lock()
+        self._logp: dict[str, float] | None = None
+        self._fine_cache: dict[str, frozenset[tuple[int, int]]] = {}
+        if own is not None:
+            self.own_words = own
+            return
+        base = base_dictionary()
+        own_terms = sorted(t for t in terms if t and not all(is_latin(c) for c in t))
         # the base dictionary with this matcher's terms added (a private copy: one look-up
         # per DAG edge instead of overlay-then-base, and no other matcher sees the terms);
         # without terms of its own (substring mode) the shared one is only read
-        self._logp = dict(base_logp) if own else base_logp
-        for term in own:
-            self._logp[term] = math.log(self._suggest_freq(term)) - self._logtotal
-            longest = max(longest, len(term))
-            for k in range(1, len(term)):
-                self._logp.setdefault(term[:k], 0.0)
-        self._longest = longest
-        self._fine_cache: dict[str, frozenset[tuple[int, int]]] = {}
+        self._logtotal = base.logtotal
+        self._logp = dict(base.logp) if own_terms else base.logp
+        self._longest = base.longest
+        self.own_words = []
+        for term in own_terms:
+            lp = math.log(self._suggest_freq(term, base)) - self._logtotal
+            self.own_words.append((term, lp))
+            self._add(term, lp)
 
-    def _suggest_freq(self, term: str) -> int:
+    def _add(self, term: str, lp: float) -> None:
+        assert self._logp is not None
+        self._logp[term] = lp
+        self._longest = max(self._longest, len(term))
+        for k in range(1, len(term)):
+            self._logp.setdefault(term[:k], 0.0)
+
+    def _dictionary(self) -> dict[str, float]:
+        """The dictionary with this matcher's terms added, built on first use."""
+        logp = self._logp
+        if logp is None:
+            with self._lock:
+                if self._logp is None:
+                    base = base_dictionary()
+                    self._logtotal, self._longest = base.logtotal, base.longest
+                    self._logp = dict(base.logp) if self.own_words else base.logp
+                    for term, lp in self.own_words:
+                        self._add(term, lp)
+                logp = self._logp
+        return logp
+
+    def _suggest_freq(self, term: str, base: BaseDictionary) -> int:
         """The frequency ``jieba.add_word`` would give: just enough to keep the term whole."""
         total = math.exp(self._logtotal)
         p = 1.0
         for a, b in _pairs(self._cut(term)):
-            p *= (self._freq.get(term[a:b]) or 1) / total
-        return max(int(p * total) + 1, self._freq.get(term) or 1)
+            p *= (base.freq(term[a:b]) or 1) / total
+        return max(int(p * total) + 1, base.freq(term) or 1)
 
     def _cut(self, s: str, forbid_whole: bool = False) -> list[int]:
         """Boundary positions of jieba's max-probability route through ``s`` (no HMM).
@@ -105,7 +150,7 @@ class WordChecker:
         edge covering all of ``s`` to get its finer reading.
         """
         n = len(s)
-        get = self._logp.get
+        get = self._dictionary().get
         unknown = -self._logtotal  # a character that is no word scores as frequency 1
         score = [0.0] * (n + 1)
         nxt = [n] * (n + 1)
@@ -138,7 +183,7 @@ class WordChecker:
         The prefix dictionary is prefix-closed, so a word from ``i`` crossing ``p``
         exists only if ``text[i:p+1]`` is in it; the walk stops at the first miss.
         """
-        get = self._logp.get
+        get = self._dictionary().get
         for i in range(p - 1, max(lo, p - self._longest + 1) - 1, -1):
             j = p + 1
             while j <= hi:

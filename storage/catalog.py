@@ -48,6 +48,12 @@ async def sync_catalog(
     return existing
 
 
+async def stored_sources(db: Database) -> dict[str, Source]:
+    """Every source row (with its health) by name, including ones no longer configured."""
+    async with db.session() as session:
+        return {s.name: s for s in await session.exec(select(Source))}
+
+
 async def record_success(
     session: AsyncSession,
     source: Source,
@@ -68,13 +74,20 @@ async def record_success(
 
 
 async def record_failure(
-    session: AsyncSession, source: Source, error: str, next_run: datetime | None
+    session: AsyncSession,
+    source: Source,
+    error: str,
+    next_run: datetime | None,
+    state: dict[str, Any] | None = None,
 ) -> None:
+    """A run failed (or, with ``state``, ran but the source has gone quiet)."""
     now = utcnow()
     source.last_run_at = source.last_error_at = now
     source.last_error = error[:2000]
     source.failures_in_row += 1
     source.next_run_at = next_run
+    if state is not None:
+        source.state = dict(state)
     session.add(source)
 
 

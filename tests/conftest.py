@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -23,6 +24,10 @@ from aiohttp.test_utils import TestServer
 from tests.sites import Hits, site_app
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Compiled-matcher caches (rules.cache) go to one directory per test run, never ~/.cache;
+# CLI subprocesses inherit it.
+os.environ.setdefault("TINGFENG_CACHE_DIR", tempfile.mkdtemp(prefix="tingfeng-test-cache-"))
 
 
 @dataclass

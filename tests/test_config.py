@@ -76,10 +76,34 @@ def test_good_config_loads_with_units_and_defaults() -> None:
             ('url = "http://127.0.0.1/feed.xml"\n', ""),
             "config.toml:4 sources[0].url: required key is missing",
         ),
+        (('kind = "html"\n', ""), "config.toml:10 sources[1].kind: required key is missing"),
+        # Each kind's own keys exist only on that kind.
+        (
+            ('every = "30m"', 'every = "30m"\nselectors = { item = "li a" }'),
+            "config.toml:9 sources[0].selectors: unknown key",
+        ),
+        (
+            ('cron = "0 6-22 * * *"', 'cron = "0 6-22 * * *"\ncatchup_days = 3'),
+            "config.toml:15 sources[1].catchup_days: unknown key",
+        ),
+        (
+            ('cron = "0 6-22 * * *"', 'cron = "0 6-22 * * *"\nselectors = { colour = "red" }'),
+            "config.toml:15 sources[1].selectors.colour: unknown key",
+        ),
     ],
 )
 def test_mistakes_name_file_line_and_key(change: tuple[str, str], expected: str) -> None:
     assert error_for(GOOD.replace(*change, 1)).startswith(expected)
+
+
+def test_each_kind_gets_its_own_settings() -> None:
+    text = GOOD.replace('cron = "0 6-22 * * *"', 'selectors = { item = "li a" }')
+    text += '[[sources]]\nname = "p"\nkind = "epaper"\nurl = "http://127.0.0.1/"\n'
+    text += "catchup_days = 3\n"
+    feed, html, paper = parse_config(text, Path("config.toml")).sources
+    assert type(feed).__name__ == "FeedSource" and not hasattr(feed, "selectors")
+    assert html.selectors.item == "li a"  # type: ignore[attr-defined]
+    assert paper.catchup_days == 3  # type: ignore[attr-defined]
 
 
 def test_malformed_toml_names_the_line() -> None:

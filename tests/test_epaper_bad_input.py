@@ -65,7 +65,7 @@ def pc_page(section: str, body: str) -> str:
             },
             "epaper",
             "/a/paperindex.htm",
-            "refresh redirects",
+            "refresh loop: ",
             id="refresh-loop",
         ),
         pytest.param(
@@ -150,8 +150,8 @@ async def test_broken_nesting_and_a_missing_article_are_skipped_then_retried(
     assert f"{base}{CONTENT}/content_2.html" in await stored(config)
 
 
-async def test_unreadable_page_pdf_is_a_skipped_page_with_its_reason(
-    tmp_path, serve_site, capsys: pytest.CaptureFixture[str]
+async def test_issue_whose_only_content_is_an_unreadable_pdf_fails_with_the_reason(
+    tmp_path, serve_site
 ) -> None:
     pages = {
         "/paperpc/layout/index.html": ENTRY,
@@ -166,7 +166,50 @@ async def test_unreadable_page_pdf_is_a_skipped_page_with_its_reason(
 
     report = (await run_sources(config))["bad"]
 
-    assert report.error is None and (report.new, report.skipped) == (0, 1)
+    # Found a page file, extracted nothing: a failing source with the reason, not "0 new".
+    assert report.error is not None and report.skipped == 1
+    assert "1 page files, 0 bodies: page file not segmented" in report.error
+    assert "p1.pdf: not a readable PDF" in report.error
     assert await stored(config) == {}
-    logged = capsys.readouterr().out
-    assert "articles skipped" in logged and "p1.pdf: page file not segmented" in logged
+
+
+async def test_bodiless_article_is_retried_although_its_page_answers_304(
+    tmp_path, serve_site
+) -> None:
+    enp = "<!--enpproperty <founder-date>2024-12-25</founder-date> /enpproperty-->"
+    nav = "<a id=pageLink href=node_1.htm>第01版：要闻</a><a id=pageLink href=node_2.htm>第02版</a>"
+    day = "/html/2024-12/25"
+    pages = {
+        "/paperindex.htm": refresh(f"{day.lstrip('/')}/node_1.htm"),
+        f"{day}/node_1.htm": f"{nav}<a href=content_2.htm>正常文章</a>{enp}",
+        # Page 2 is unchanged between runs: the second run gets a 304 for it.
+        f"{day}/node_2.htm": f"{nav}<a href=content_1.htm>改版中的文章</a>{enp}",
+        f"{day}/content_2.htm": (
+            f"<td class=font01>正常文章</td><div id=ozoom><p>正文二。</p></div>{enp}"
+        ),
+    }
+    fixed: list[str] = []
+
+    async def first_article(request: web.Request) -> web.StreamResponse:
+        body = (
+            fixed[0]
+            if fixed
+            else "<td class=font01>改版中的文章</td><div class=newbody>正文一。</div>"
+        )
+        return web.Response(text=body, content_type="text/html")
+
+    base, hits = await serve_site(
+        "retry", pages=pages, routes={f"{day}/content_1.htm": first_article}
+    )
+    config = make_config(tmp_path, source("epaper", f"{base}/paperindex.htm"))
+
+    report = (await run_sources(config))["bad"]
+    assert report.error is None and (report.new, report.skipped) == (1, 1)
+
+    fixed.append(f"<td class=font01>改版中的文章</td><div id=ozoom><p>正文一。</p></div>{enp}")
+    report = (await run_sources(config))["bad"]
+
+    assert report.error is None and (report.new, report.skipped) == (1, 0)
+    assert f"{base}{day}/content_1.htm" in await stored(config)
+    assert hits.count("content_1.htm") == 2 and hits.count("content_2.htm") == 1
+    assert hits.count("node_2.htm") == 2  # the second time answered 304

@@ -38,7 +38,7 @@ async def test_classic_founder_in_gbk_without_http_charset(tmp_path, serve_site)
     assert first.author == "本报记者 李超"
     assert first.page == "第01版：要闻"
     assert first.published_at == PUBLISHED
-    assert first.place == "济宁"
+    assert first.place == "嘉祥"  # the dateline 本报嘉祥讯, not the region
     assert first.text == (
         "本报嘉祥讯（记者 李超）近日，嘉祥县卧龙山街道乡村医生王喆获评全省优秀乡村医生。\n"
         "二十年来，王喆坚持每周入户随访，建立慢病档案三千余份。"

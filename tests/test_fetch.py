@@ -7,11 +7,11 @@ import itertools
 
 from aiohttp import web
 
-from daemon.config import FetchConfig
 from storage.canonical import url_key
 from tests.sites import make_config, page_response, run_sources, stored
 from watchers.decode import decode
 from watchers.fetch import Fetcher
+from watchers.settings import FetchConfig
 
 NAMES = "朱镕基 王喆 液化石油气"
 

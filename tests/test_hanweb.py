@@ -52,8 +52,12 @@ region = "嘉祥"
     paged = articles[f"{base}/art/2024/5/18/art_1234_0999.html"]
     assert paged.title == "嘉祥县优化营商环境十条措施"
     assert paged.text == "一、压缩企业开办时间至半个工作日。"
-    # Unchanged column page: one conditional request, 304, nothing else fetched.
+    # Unchanged column page: one conditional request, 304; only the bodiless article is
+    # tried again (it is on the retry list), nothing else is fetched.
     before = len(hits.log)  # every request, GET or POST
     report = (await run_sources(config))["嘉祥政府网"]
-    assert report.error is None and report.new == 0
-    assert [p for _, p, _ in hits.log[before:]] == ["/col/col1234/index.html"]
+    assert report.error is None and (report.new, report.skipped) == (0, 1)
+    assert [p for _, p, _ in hits.log[before:]] == [
+        "/col/col1234/index.html",
+        "/art/2024/5/18/art_1234_1001.html",
+    ]

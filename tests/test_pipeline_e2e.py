@@ -173,6 +173,8 @@ async def test_export_lists_articles_with_topics_and_clusters(
         "kicker",
         "text",
         "place",
+        "page",
+        "pdf",
         "published",
         "cluster",
         "topics",

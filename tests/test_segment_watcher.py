@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from daemon.config import FetchConfig, SourceConfig
 from daemon.pipeline import run_cpu
 from watchers.base import WatchContext, WatchError
 from watchers.fetch import Fetcher
-from watchers.pagetext import PageTextWatcher
+from watchers.pagetext import PageFileSource, PageTextWatcher
+from watchers.settings import FetchConfig
 
 PAGE = Path(__file__).parent / "fixtures" / "pages" / "page-c-after-wrapped.txt"
 
@@ -24,8 +24,8 @@ def _ctx() -> WatchContext:
     return WatchContext(Fetcher(FetchConfig()).for_run(None), run_cpu, _nothing_known)
 
 
-def _source(url: str, kind: str = "text") -> SourceConfig:
-    return SourceConfig(name="county-page", kind=kind, url=url)
+def _source(url: str, kind: str = "text") -> PageFileSource:
+    return PageFileSource(name="county-page", kind=kind, url=url)
 
 
 async def test_local_page_yields_drafts_with_stable_urls() -> None:

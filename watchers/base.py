@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from watchers.settings import SourceConfig
+
 if TYPE_CHECKING:
-    from daemon.config import SourceConfig
     from watchers.fetch import SourceFetcher
 
-T = TypeVar("T")
+S = TypeVar("S", bound=SourceConfig, contravariant=True)
 
 
 @dataclass(slots=True)
@@ -36,7 +37,17 @@ class ArticleDraft:
     kind: str = "article"
     continued_to: str = ""
     continued_from: str = ""
+    # Set on an entry that was found but could not be extracted (one line, no URL):
+    # counted, logged, retried on later runs, never stored.
+    skip_reason: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def skipped(url: str, reason: str) -> ArticleDraft:
+    """An entry found but not extracted, with why: the pipeline counts and retries it."""
+    return ArticleDraft(
+        url=url, title="", text="", skip_reason=reason, extra={"error": f"{url}: {reason}"}
+    )
 
 
 class WatchError(Exception):
@@ -61,9 +72,19 @@ class WatchContext:
     # The source's own memory between runs (e.g. the last e-paper issue fetched);
     # saved only when the run's articles are, so a failed run changes nothing.
     state: dict[str, Any] = field(default_factory=dict)
+    # Entries that failed to extract on earlier runs and are due again: a watcher
+    # fetches them even when its list page answers 304 (see daemon/silence.py).
+    retry_urls: list[str] = field(default_factory=list)
+    # What the run found, as (count, what) — e.g. (12, "article links") — so a run that
+    # stores none of them can say so: "12 article links, 0 bodies: …".
+    found: list[tuple[int, str]] = field(default_factory=list)
+
+    def saw(self, count: int, what: str) -> None:
+        """Record that the run found ``count`` entries of a kind (links, records, pages)."""
+        self.found.append((count, what))
 
 
-class Watcher(Protocol):
-    """A source kind: ``feed``, ``html``, ``epaper``, ``hanweb``, ``pdf``, ``text``."""
+class Watcher(Protocol[S]):
+    """What a source kind does with its settings ``S`` (see ``watchers.registry``)."""
 
-    async def poll(self, source: SourceConfig, ctx: WatchContext) -> list[ArticleDraft]: ...
+    async def poll(self, source: S, ctx: WatchContext) -> list[ArticleDraft]: ...

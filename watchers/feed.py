@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Literal
 
 import feedparser
 
 from watchers.base import ArticleDraft, WatchContext, WatchError
 from watchers.dates import from_struct_time
 from watchers.htmltext import html_to_text
+from watchers.place import place_of_article
+from watchers.settings import SourceConfig
 
-if TYPE_CHECKING:
-    from daemon.config import SourceConfig
+
+class FeedSource(SourceConfig):
+    kind: Literal["feed"]
 
 
 def parse_feed(body: bytes, url: str) -> list[ArticleDraft]:
@@ -42,11 +45,11 @@ def parse_feed(body: bytes, url: str) -> list[ArticleDraft]:
 
 
 class FeedWatcher:
-    async def poll(self, source: SourceConfig, ctx: WatchContext) -> list[ArticleDraft]:
+    async def poll(self, source: FeedSource, ctx: WatchContext) -> list[ArticleDraft]:
         result = await ctx.fetcher.get(source.url, conditional=True)
         if result.not_modified:
             return []
         drafts: list[ArticleDraft] = await ctx.run_cpu(parse_feed, result.body, source.url)
         for draft in drafts:
-            draft.place = draft.place or source.region
+            draft.place = place_of_article(draft, source.region)
         return drafts[: source.max_articles]

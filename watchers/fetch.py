@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 import aiohttp
 from multidict import CIMultiDict
 
-from daemon.config import FetchConfig
 from watchers.decode import decode
+from watchers.settings import FetchConfig
 
 
 class FetchError(Exception):

@@ -6,19 +6,33 @@ Only links not already stored are fetched, so a steady-state cycle costs one
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urljoin, urlsplit
 
-from watchers.base import ArticleDraft, NoArticlesError, WatchContext
+from watchers.base import ArticleDraft, NoArticlesError, WatchContext, skipped
 from watchers.dates import parse_site_date
 from watchers.fetch import FetchError
 from watchers.htmltext import node_text, parse_html
+from watchers.place import place_of_article
+from watchers.settings import SourceConfig, Strict
 
 if TYPE_CHECKING:
     from selectolax.lexbor import LexborHTMLParser
 
-if TYPE_CHECKING:
-    from daemon.config import Selectors, SourceConfig
+
+class Selectors(Strict):
+    """CSS selectors for a generic HTML list source."""
+
+    item: str = "a"
+    title: str | None = None
+    text: str | None = None
+    date: str | None = None
+
+
+class HtmlSource(SourceConfig):
+    kind: Literal["html"]
+    selectors: Selectors = Selectors()
+
 
 _TEXT_FALLBACKS = ("#zoom", "#ozoom", "article", ".article", ".content", "#content")
 # trafilatura output made mostly of link texts is a sidebar or menu, not the article
@@ -86,26 +100,30 @@ def _fallback_text(html: str, tree: LexborHTMLParser) -> str:
 
 
 class HtmlWatcher:
-    async def poll(self, source: SourceConfig, ctx: WatchContext) -> list[ArticleDraft]:
+    async def poll(self, source: HtmlSource, ctx: WatchContext) -> list[ArticleDraft]:
         page = await ctx.fetcher.get(source.url, conditional=True)
-        if page.not_modified:
-            return []
-        html = page.text(source.encoding)
-        links = await ctx.run_cpu(list_links, html, page.url, source.selectors.item)
-        if not links:
-            raise NoArticlesError(
-                f"{source.url}: no article links match selector {source.selectors.item!r}"
-            )
+        links: list[tuple[str, str]] = []
+        if not page.not_modified:
+            html = page.text(source.encoding)
+            links = await ctx.run_cpu(list_links, html, page.url, source.selectors.item)
+            if not links:
+                raise NoArticlesError(
+                    f"{source.url}: no article links match selector {source.selectors.item!r}"
+                )
+            ctx.saw(len(links), "article links")
+        listed = {url for url, _ in links}
+        # Articles that failed on an earlier run are tried again, even behind a 304.
+        links += [(url, "") for url in ctx.retry_urls if url not in listed]
         known = await ctx.known_urls(url for url, _ in links)
         drafts = []
-        for url, link_text in links[: source.max_articles]:
-            if url in known:
-                continue
+        for url, link_text in [link for link in links if link[0] not in known][
+            : source.max_articles
+        ]:
             try:
                 result = await ctx.fetcher.get(url)
             except FetchError as exc:
                 # One broken article must not cost the rest of the list.
-                drafts.append(ArticleDraft(url=url, title="", text="", extra={"error": str(exc)}))
+                drafts.append(skipped(url, exc.reason))
                 continue
             draft = await ctx.run_cpu(
                 extract_article,
@@ -115,10 +133,8 @@ class HtmlWatcher:
                 link_text,
             )
             if not draft.text:
-                drafts.append(
-                    ArticleDraft(url=url, title="", text="", extra={"error": f"{url}: no body"})
-                )
+                drafts.append(skipped(url, "no article body found"))
                 continue
-            draft.place = draft.place or source.region
+            draft.place = place_of_article(draft, source.region)
             drafts.append(draft)
         return drafts

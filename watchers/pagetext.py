@@ -12,15 +12,20 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Literal
 from urllib.parse import unquote, urlparse
 
 from rules.normalize import normalize
 from watchers.base import ArticleDraft, WatchContext, WatchError
+from watchers.place import place_of_article
 from watchers.segment import MAX_BYTES, PageItem, SegmentError, segment_bytes
+from watchers.settings import SourceConfig
 
-if TYPE_CHECKING:
-    from daemon.config import SourceConfig
+
+class PageFileSource(SourceConfig):
+    """A page of text (``text``) or a page PDF (``pdf``); both are segmented alike."""
+
+    kind: Literal["text", "pdf"]
 
 
 def item_id(item: PageItem) -> str:
@@ -47,7 +52,7 @@ def to_draft(item: PageItem, page_url: str) -> ArticleDraft:
 class PageTextWatcher:
     """Polls one page (text or PDF) and returns its articles and photo items."""
 
-    async def poll(self, source: SourceConfig, ctx: WatchContext) -> list[ArticleDraft]:
+    async def poll(self, source: PageFileSource, ctx: WatchContext) -> list[ArticleDraft]:
         url = str(source.url)
         scheme = urlparse(url).scheme.lower()
         if scheme in ("http", "https"):
@@ -64,7 +69,7 @@ class PageTextWatcher:
             raise WatchError(f"{source.name}: {exc}") from None
         drafts = [to_draft(item, url) for item in items]
         for draft in drafts:
-            draft.place = draft.place or source.region
+            draft.place = place_of_article(draft, source.region)
         return drafts
 
 

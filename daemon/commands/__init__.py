@@ -13,6 +13,7 @@ COMMANDS: dict[str, str] = {
     "check-config": "daemon.commands.check_config",
     "export": "daemon.commands.export",
     "sources": "daemon.commands.sources",
+    "probe": "daemon.commands.probe",
     "outbox": "daemon.commands.outbox",
     "digest": "daemon.commands.digest",
     "segment": "daemon.commands.segment",

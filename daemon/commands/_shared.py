@@ -42,3 +42,15 @@ def run_async(coro: Coroutine[Any, Any, T], *, json_logs: bool = False, quiet: b
 
     configure_logging(json=json_logs, level=logging.WARNING if quiet else logging.INFO)
     return asyncio.run(coro)
+
+
+def entry_notes(config: Config) -> list[str]:
+    """One line per e-paper source whose URL is one day's issue: it is followed as the
+    paper's entry (the newest issue every day), and the user should know it was read so."""
+    from watchers.epaper.entry import entry_note
+
+    return [
+        f"{spec.name}: {note}"
+        for spec in config.sources
+        if spec.kind == "epaper" and (note := entry_note(spec.url))
+    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from daemon.commands._shared import config_from
+from daemon.commands._shared import config_from, entry_notes
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -19,4 +19,6 @@ def run(args: argparse.Namespace) -> int:
         f"{config.path}: OK, {len(config.sources)} sources, {len(config.topics)} topics, "
         f"{len(config.channels)} channels"
     )
+    for note in entry_notes(config):
+        print(f"note: {note}")
     return 0

@@ -8,10 +8,11 @@ from typing import Any
 
 from daemon.commands._shared import config_from, run_async
 from daemon.commands.once import print_reports
-from daemon.config import ChannelConfig, Config
+from daemon.config import Config
 from daemon.errors import UserError
 from daemon.notify.digest import Preview, build_digest, preview_digest
 from daemon.notify.outbox import DeliveryReport
+from daemon.notify.settings import ChannelConfig
 from daemon.runtime import open_pipeline
 
 

@@ -6,16 +6,13 @@ import argparse
 import csv
 import json
 import sys
-from collections import defaultdict
 from datetime import datetime
 from typing import Any
-
-from sqlmodel import col, select
 
 from daemon.commands._shared import config_from, parse_since, run_async
 from daemon.config import Config
 from daemon.runtime import open_database
-from storage.models import Article, Match, Source, Topic
+from storage.listings import articles_with_topics
 
 FIELDS = [
     "id",
@@ -25,6 +22,8 @@ FIELDS = [
     "kicker",
     "text",
     "place",
+    "page",
+    "pdf",
     "published",
     "fetched",
     "cluster",
@@ -40,22 +39,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 async def rows(config: Config, since: datetime | None) -> list[dict[str, Any]]:
-    async with open_database(config) as db, db.session() as session:
-        query = select(Article, Source.name).join(Source, col(Source.id) == col(Article.source_id))
-        if since is not None:
-            query = query.where(col(Article.fetched_at) >= since)
-        articles = list(await session.exec(query.order_by(col(Article.id))))
-        topics: dict[int, list[str]] = defaultdict(list)
-        ids = [a.id for a, _ in articles]
-        for start in range(0, len(ids), 500):
-            pairs = await session.exec(
-                select(Match.article_id, Topic.name)
-                .join(Topic, col(Topic.id) == col(Match.topic_id))
-                .where(col(Match.article_id).in_(ids[start : start + 500]))
-                .order_by(col(Match.id))
-            )
-            for article_id, name in pairs:
-                topics[article_id].append(name)
+    async with open_database(config) as db:
+        articles = await articles_with_topics(db, since)
     tz = config.tz
     return [
         {
@@ -66,12 +51,14 @@ async def rows(config: Config, since: datetime | None) -> list[dict[str, Any]]:
             "kicker": a.kicker,
             "text": a.text,
             "place": a.place,
+            "page": a.page,
+            "pdf": str(a.extra.get("pdf") or ""),
             "published": a.published_at.astimezone(tz).isoformat() if a.published_at else None,
             "fetched": a.fetched_at.astimezone(tz).isoformat(),
             "cluster": a.cluster_id,
-            "topics": topics.get(a.id or 0, []),
+            "topics": topics,
         }
-        for a, source in articles
+        for a, source, topics in articles
     ]
 
 

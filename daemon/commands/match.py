@@ -2,7 +2,9 @@
 
 Articles come from a JSONL file (``--input``) or from the configured database
 (``--stored``), so a new or changed topic can be tried on what was already
-collected before it goes live.
+collected before it goes live. With ``--rules`` and ``--input`` the command loads
+only the matcher (no database, config or notification code) and a compiled-matcher
+cache: a backtest over a large file is spent matching, not starting up.
 """
 
 from __future__ import annotations
@@ -10,22 +12,22 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from sqlmodel import col, select
+import orjson
 
-from daemon.commands._shared import config_from, parse_since, run_async
-from daemon.config import Config
 from daemon.errors import UserError
-from daemon.pipeline import run_cpu, topic_rules
-from daemon.runtime import open_database
-from rules import Document, Matcher, RuleError, TopicMatch, compile_rules, normalize
-from rules.topics_file import TopicsFileError, load_matcher
-from storage.models import Article, Source
+from rules import Document, Matcher, RuleError, TopicMatch, normalize
+from rules.cache import compile_cached
+from rules.topics_file import TopicsFileError, load_topics
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from daemon.config import Config
 
 CHUNK = 1000
 """Stored articles read and matched per batch: memory stays flat however many are stored."""
@@ -64,7 +66,7 @@ def _documents(stream: TextIO, name: str) -> Iterator[tuple[Any, Document]]:
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = _loads(line)
         except json.JSONDecodeError as exc:
             raise UserError(f"{name}:{lineno}: not valid JSON ({exc.msg})") from None
         if not isinstance(obj, dict):
@@ -78,25 +80,52 @@ def _documents(stream: TextIO, name: str) -> Iterator[tuple[Any, Document]]:
         yield obj["id"], Document(str(obj["id"]), **fields)
 
 
-def match_line(
-    doc_id: Any, doc: Document, match: TopicMatch, extra: dict[str, Any] | None = None
-) -> str:
-    """The JSON line for one match: hit spans in the combined title+text string.
+def _loads(line: str) -> Any:
+    """orjson, or the standard parser for what orjson refuses (its message, big integers)."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return json.loads(line)
+
+
+def match_lines(
+    doc_id: Any, doc: Document, found: list[TopicMatch], extra: dict[str, Any] | None = None
+) -> Iterator[bytes]:
+    """The JSON line for each match: hit spans in the combined title+text string.
 
     ``extra`` adds fields after the standard ones (stored articles add title and source).
+    Text hits shift by the normalised title's length plus the joining newline, as
+    :meth:`rules.Hit.combined_span` says.
     """
     title_len = len(normalize(doc.title))
-    hits = [[*h.combined_span(title_len), h.term] for h in match.hits]
-    fields = list(dict.fromkeys(h.field for h in match.hits))
-    out = {
-        "id": doc_id,
-        "topic": match.topic,
-        "hits": hits,
-        "terms": list(match.terms),
-        "fields": fields,
-        **(extra or {}),
-    }
-    return json.dumps(out, ensure_ascii=False)
+    shift = title_len + 1 if title_len else 0
+    for match in found:
+        out = {
+            "id": doc_id,
+            "topic": match.topic,
+            "hits": [
+                [h.start, h.end, h.term]
+                if h.field == "title"
+                else [h.start + shift, h.end + shift, h.term]
+                for h in match.hits
+            ],
+            "terms": list(match.terms),
+            "fields": list(dict.fromkeys(h.field for h in match.hits)),
+            **(extra or {}),
+        }
+        try:
+            yield orjson.dumps(out, option=orjson.OPT_APPEND_NEWLINE)
+        except orjson.JSONEncodeError:  # e.g. an integer id beyond 64 bits
+            yield (json.dumps(out, ensure_ascii=False) + "\n").encode()
+
+
+def _output() -> Callable[[bytes], Any]:
+    """Where JSON lines go: stdout's byte stream, so orjson's UTF-8 is not re-encoded."""
+    sys.stdout.flush()
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:
+        return lambda data: sys.stdout.write(data.decode())
+    return buffer.write
 
 
 @dataclass
@@ -146,16 +175,21 @@ def _matcher(args: argparse.Namespace, config: Config | None) -> Matcher:
     """The rules file's topics, or the config's own when ``--rules`` is not given."""
     if args.rules is not None:
         try:
-            return load_matcher(args.rules)
+            rules = load_topics(args.rules)
         except TopicsFileError as exc:
             raise UserError(str(exc)) from None
-    assert config is not None
-    if not config.topics:
-        raise UserError(f"{args.config}: no [[topics]] to match (or give --rules FILE)")
+        where = args.rules
+    else:
+        from daemon.pipeline import topic_rules
+
+        assert config is not None
+        if not config.topics:
+            raise UserError(f"{args.config}: no [[topics]] to match (or give --rules FILE)")
+        rules, where = topic_rules(config), args.config
     try:
-        return compile_rules(topic_rules(config))
+        return compile_cached(rules)
     except RuleError as exc:
-        raise UserError(f"{args.config}: {exc}") from None
+        raise UserError(f"{where}: {exc}") from None
 
 
 def _check_database(config: Config) -> None:
@@ -171,49 +205,42 @@ async def _stored(
     config: Config, since: datetime | None
 ) -> AsyncIterator[list[tuple[int, Document, int | None]]]:
     """Stored articles in id order, :data:`CHUNK` at a time: (id, document, cluster)."""
-    last = 0
+    from daemon.runtime import open_database
+    from storage.listings import article_chunks
+
     async with open_database(config) as db:
-        while True:
-            query = (
-                select(Article, Source.name)
-                .join(Source, col(Source.id) == col(Article.source_id))
-                .where(col(Article.id) > last)
-                .order_by(col(Article.id))
-                .limit(CHUNK)
-            )
-            if since is not None:
-                query = query.where(col(Article.fetched_at) >= since)
-            async with db.session() as session:
-                rows = list(await session.exec(query))
-            if not rows:
-                return
+        async for rows in article_chunks(db, since, CHUNK):
             yield [
                 (a.id or 0, Document(str(a.id), a.title, a.text, source, a.place), a.cluster_id)
                 for a, source in rows
             ]
-            last = rows[-1][0].id or 0
 
 
 async def _backtest(
     matcher: Matcher, config: Config, since: datetime | None, summary: Summary | None
 ) -> int:
     """Match stored articles chunk by chunk; print JSON lines as they come or fill ``summary``."""
+    import asyncio
+
+    write = _output()
     scanned = 0
     async for chunk in _stored(config, since):
-        found = await run_cpu(matcher.match_many, [doc for _, doc, _ in chunk])
+        found = await asyncio.to_thread(matcher.match_many, [doc for _, doc, _ in chunk])
         for (aid, doc, cluster), matches in zip(chunk, found, strict=True):
             if summary is not None:
                 summary.add(doc, cluster, matches)
                 continue
             extra = {"title": doc.title, "source": doc.source}
-            for m in matches:
-                sys.stdout.write(match_line(aid, doc, m, extra) + "\n")
+            for data in match_lines(aid, doc, matches, extra):
+                write(data)
         scanned += len(chunk)
     return scanned
 
 
 def _run_stored(args: argparse.Namespace, config: Config, matcher: Matcher) -> int:
     """``--stored``: the summary (default) or JSON lines for the configured database."""
+    from daemon.commands._shared import parse_since, run_async
+
     since = parse_since(args.since, config)
     _check_database(config)
     summary = Summary(r.name for r in matcher.rules) if args.format != "jsonl" else None
@@ -235,7 +262,11 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("match: give --input FILE (JSONL, - for stdin) or --stored")
     if args.since is not None and not args.stored:
         raise UserError("match: --since only applies to --stored")
-    config = config_from(args) if args.stored or args.rules is None else None
+    config = None
+    if args.stored or args.rules is None:
+        from daemon.commands._shared import config_from
+
+        config = config_from(args)
     matcher = _matcher(args, config)
     if config is not None and args.stored:
         return _run_stored(args, config, matcher)
@@ -246,6 +277,7 @@ def run(args: argparse.Namespace) -> int:
         )
     except OSError as exc:
         raise UserError(f"{args.input}: cannot read: {exc.strerror or exc}") from None
+    write = _output()
     with stream:
         try:
             for doc_id, doc in _documents(stream, args.input):
@@ -253,8 +285,8 @@ def run(args: argparse.Namespace) -> int:
                 if summary is not None:
                     summary.add(doc, None, found)
                     continue
-                for m in found:
-                    print(match_line(doc_id, doc, m))
+                for data in match_lines(doc_id, doc, found):
+                    write(data)
         except UnicodeDecodeError as exc:
             raise UserError(f"{args.input}: not UTF-8 text ({exc.reason})") from None
     if summary is not None:

@@ -8,7 +8,7 @@ from typing import Any
 from daemon.commands._shared import config_from, run_async
 from daemon.config import Config
 from daemon.errors import UserError
-from daemon.notify.channels import all_secrets, redact
+from daemon.notify.channels import redact
 from daemon.runtime import open_database
 from storage import deliveries
 from storage.deliveries import DeliveryStatus
@@ -42,7 +42,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 async def listing(config: Config, statuses: tuple[str, ...]) -> list[str]:
     """One line per row: id, kind, channel, state, attempts, next attempt, reason."""
-    secrets = all_secrets(config)
+    secrets = config.secrets()
     async with open_database(config) as db:
         rows = await deliveries.listing(db, statuses)
         lines = []

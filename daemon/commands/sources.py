@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from sqlmodel import select
-
-from daemon.commands._shared import config_from, run_async
+from daemon.commands._shared import config_from, entry_notes, run_async
 from daemon.config import Config
 from daemon.notify.render import local_time
 from daemon.runtime import open_database
+from storage.catalog import stored_sources
 from storage.models import Source
 
 
@@ -20,8 +19,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 async def health(config: Config) -> dict[str, Source]:
-    async with open_database(config) as db, db.session() as session:
-        return {s.name: s for s in await session.exec(select(Source))}
+    async with open_database(config) as db:
+        return await stored_sources(db)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,4 +51,6 @@ def run(args: argparse.Namespace) -> int:
             f"{spec.name:<20} {spec.kind:<7} {state:<9} {success:<17} {fails:>5}  "
             f"{next_run:<17} {error[:120]}"
         )
+    for note in entry_notes(config):
+        print(f"note: {note}")
     return 0

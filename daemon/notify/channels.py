@@ -16,10 +16,10 @@ import apprise
 from apprise.decorators import notify
 from apprise.plugins.email import NotifyEmail
 
-from daemon.config import ChannelConfig, Config
 from daemon.notify.ratelimit import RateLimiter
 from daemon.notify.render import Format
 from daemon.notify.services import SendError, Service, service_for, verified_sender
+from daemon.notify.settings import ChannelConfig
 
 # Apprise's DEBUG output prints tokens and json:// headers in clear.
 logging.getLogger("apprise").setLevel(logging.WARNING)
@@ -74,10 +74,6 @@ def redact(text: str, *secrets: str) -> str:
     for piece in sorted(pieces, key=len, reverse=True):
         text = text.replace(piece, "***")
     return text
-
-
-def all_secrets(config: Config) -> list[str]:
-    return [c.url.get_secret_value() for c in config.channels]
 
 
 def _email_targets(plugin: Any) -> list[str]:

@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
-from daemon.config import ChannelConfig, Config
+from daemon.config import Config
 from daemon.notify.channels import sender_for
 from daemon.notify.render import Renderer
+from daemon.notify.settings import ChannelConfig
 from storage import deliveries
 from storage.db import Database
 from storage.types import utcnow

@@ -9,7 +9,7 @@ from __future__ import annotations
 import structlog
 
 from daemon.config import Config
-from daemon.notify.channels import all_secrets, redact, sender_for
+from daemon.notify.channels import redact, sender_for
 from daemon.notify.services import SendError
 
 log = structlog.get_logger("tingfeng.operator")
@@ -26,7 +26,7 @@ async def alert_operator(config: Config, subject: str, body: str) -> str | None:
         await sender.pace()
         await sender.send(f"[听风·运维] {subject}", body)
     except (SendError, OSError) as exc:
-        reason = redact(f"admin channel {name}: {exc}", *all_secrets(config))
+        reason = redact(f"admin channel {name}: {exc}", *config.secrets())
         log.warning("operator alert not delivered", reason=reason)
         return reason
     return None

@@ -25,12 +25,13 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from daemon.config import ChannelConfig, Config
-from daemon.notify.channels import all_secrets, redact, sender_for
+from daemon.config import Config
+from daemon.notify.channels import redact, sender_for
 from daemon.notify.operator import alert_operator
 from daemon.notify.quiet import QuietHours
 from daemon.notify.render import Renderer, RenderError
 from daemon.notify.services import SendError, split_message
+from daemon.notify.settings import ChannelConfig
 from storage import deliveries
 from storage.db import Database
 from storage.deliveries import CLAIM_BATCH, DeliveryKind, DeliveryStatus, RetryPolicy
@@ -116,7 +117,7 @@ class ChannelWorker:
         self.sender = sender_for(channel)
         self.lease = timedelta(seconds=config.daemon.lease)
         self.renderer = Renderer(config.tz, config.templates_dir())
-        self.secrets = all_secrets(config)
+        self.secrets = config.secrets()
 
     def claim_size(self) -> int:
         """No more rows than the channel's pace can send within one lease."""

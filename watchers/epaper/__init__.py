@@ -1,5 +1,5 @@
 """E-paper (数字报) watchers: Founder classic, Founder pc layout and the PaperIndex family."""
 
-from watchers.epaper.watcher import EpaperWatcher
+from watchers.epaper.watcher import EpaperSource, EpaperWatcher
 
-__all__ = ["EpaperWatcher"]
+__all__ = ["EpaperSource", "EpaperWatcher"]

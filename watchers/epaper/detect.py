@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Protocol
 
 from watchers.epaper import founder_classic, founder_pc, paperindex
@@ -12,6 +13,7 @@ class Platform(Protocol):
     """A platform module: ``NAME``, ``matches``, ``parse_page``, ``parse_article``."""
 
     NAME: str
+    ARTICLE_HREF: re.Pattern[str]
 
     def matches(self, url: str, html: str) -> bool: ...
 
@@ -21,11 +23,14 @@ class Platform(Protocol):
 
 
 PLATFORMS: tuple[Platform, ...] = (founder_classic, founder_pc, paperindex)
+# Markup is weaker evidence than the URL: the most specific markers are tried first.
+_BY_MARKUP: tuple[Platform, ...] = (founder_pc, paperindex, founder_classic)
 
 EXPECTED = (
-    "expected a Founder classic e-paper (…/paperindex.htm → html/YYYY-MM/DD/node_N.htm), "
-    "a Founder pc layout (…/layout/index.html → layout/YYYYMM/DD/node_NN.html) "
-    "or a PaperIndex e-paper (content/PaperIndex.htm → YYYYMMDD/IssueIndex.htm)"
+    "expected a Founder classic e-paper (…/paperindex.htm → html/YYYY-MM/DD/node_N.htm "
+    "or nbs.…_01.htm, page links id=pageLink), "
+    "a Founder pc layout (…/layout/index.html → layout/YYYYMM/DD/node_NN.html, swiper-slide) "
+    "or a PaperIndex e-paper (content/PaperIndex.htm → YYYYMMDD/IssueIndex.htm, li.banci)"
 )
 
 
@@ -34,7 +39,7 @@ def detect(url: str, html: str) -> Platform | None:
     for platform in PLATFORMS:
         if platform.matches(url, ""):
             return platform
-    for platform in PLATFORMS:
+    for platform in _BY_MARKUP:
         if platform.matches(url, html):
             return platform
     return None

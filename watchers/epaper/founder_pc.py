@@ -2,11 +2,15 @@
 
 Articles live under ``pc/content/YYYYMM/DD/content_N.html`` or, on some sites (Jining
 Daily), flat under ``content/content_N.html``: their date comes from the page.
+People's Daily prints the author and a date line in one ``p.sec``
+(``本报记者 王浩《 人民日报 》（ 2024年12月25日 第 01 版）``): the date line is not the
+author, but its 版 number says which page the article sits on.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import date
 from urllib.parse import urljoin
 
 from watchers.dates import SITE_TZ, parse_site_date
@@ -15,25 +19,36 @@ from watchers.epaper.common import (
     IssuePage,
     PageRef,
     body_text,
+    collect_links,
     first_text,
     page_number,
     same_page,
-    unique_links,
+    webtree_pages,
 )
 from watchers.htmltext import parse_html
 
 NAME = "Founder pc layout"
-PAGE_URL = re.compile(r"/layout/\d{6}/\d{2}/node_\w+\.html?$", re.I)
+PAGE_URL = re.compile(r"/(?:layout|col)/\d{6}/\d{2}/node_\w+\.html?$", re.I)
 ARTICLE_HREF = re.compile(r"content_\w+\.html?$", re.I)
+_DATE_LINE = re.compile(r"《[^》]{1,20}》\s*[（(]([^）)]*?第?\s*([A-Z]?\d{1,3})\s*版)\s*[）)]")
 
 
 def matches(url: str, html: str) -> bool:
-    return bool(PAGE_URL.search(url)) or ("swiper-slide" in html and "pageLink" in html)
+    if html:
+        return "swiper-slide" in html and "pageLink" in html
+    return bool(PAGE_URL.search(url.split("?")[0]))
+
+
+def _day(text: str) -> date | None:
+    found = parse_site_date(text)
+    return found.astimezone(SITE_TZ).date() if found else None
 
 
 def parse_page(html: str, url: str) -> IssuePage:
     tree = parse_html(html)
     page = IssuePage(url=url)
+    if tree.css_first("#webtree") is not None:
+        page.pages = webtree_pages(tree, url, ARTICLE_HREF)
     for anchor in tree.css("div.swiper-box a#pageLink, div.swiper-slide a[href*=node_]"):
         ref = PageRef(urljoin(url, anchor.attributes.get("href") or ""), anchor.text(strip=True))
         if all(not same_page(ref.url, seen.url) for seen in page.pages):
@@ -41,21 +56,17 @@ def parse_page(html: str, url: str) -> IssuePage:
     page.label = first_text(tree, "div.paper-bot p.ban", "p.left.ban")
     if not page.label:
         page.label = next((r.label for r in page.pages if same_page(r.url, url)), "")
+    page.label = " ".join(page.label.split())
     page.number = page_number(page.label)
     pdf = tree.css_first("p.right.btn a[href]") or tree.css_first("a[href$='.pdf']")
     page.pdf_url = urljoin(url, pdf.attributes.get("href") or "") if pdf is not None else ""
     text = tree.css_first("a[href$='.txt']")
     page.text_url = urljoin(url, text.attributes.get("href") or "") if text is not None else ""
-    newstime = parse_site_date(first_text(tree, "span.newstime", ".newstime"))
-    page.issue_date = newstime.astimezone(SITE_TZ).date() if newstime else None
+    page.issue_date = _day(first_text(tree, "span.newstime", ".newstime"))
     title = first_text(tree, "title")
     page.paper = re.split(r"[-_|—\s]", title, maxsplit=1)[0] if title else ""
-    links = [
-        (urljoin(url, node.attributes.get("href") or ""), node.text(strip=True))
-        for node in tree.css("div.news ul.news-list li a[href], map area[href], ul.news-list a")
-        if ARTICLE_HREF.search((node.attributes.get("href") or "").strip())
-    ]
-    page.articles = unique_links(links)
+    nodes = tree.css("div.news ul.news-list li a[href], map area[href], ul.news-list a[href]")
+    collect_links(page, nodes, url, ARTICLE_HREF)
     return page
 
 
@@ -71,10 +82,15 @@ def parse_article(html: str, url: str) -> ArticleParts:
         or tree.css_first("#ozoom")
         or tree.css_first("founder-content")
     )
+    sec = first_text(tree, "div.article p.sec", "p.sec")
+    date_line = _DATE_LINE.search(sec)
+    author = sec[: date_line.start()] if date_line else sec
     return ArticleParts(
         title=first_text(tree, "div.article h1", "#Title", "founder-title"),
         kicker=first_text(tree, "div.article h3", "#PreTitle"),
         subtitle=first_text(tree, "div.article h2", "#SubTitle"),
-        author=first_text(tree, "div.article p.sec", "founder-author"),
+        author=" ".join(author.split()) or first_text(tree, "founder-author"),
         body=body_text(body),
+        issue_date=_day(date_line.group(1)) if date_line else None,
+        page_number=date_line.group(2) if date_line else "",
     )

@@ -1,0 +1,130 @@
+"""``tingfeng probe URL``: which kind of source a URL is, and what a run of it would store.
+
+Adding a paper or a county site should take a minute: fetch the URL as a source
+would, recognise the family (e-paper platform, Hanweb column, feed, HTML list), run
+that family's real watcher for a few articles, and say what a person needs to
+configure — or, when nothing matched, what was tried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from urllib.parse import urlsplit
+
+from watchers.base import ArticleDraft, WatchContext, WatchError
+from watchers.epaper.common import PageRef, redirect_target, same_page
+from watchers.epaper.detect import EXPECTED, detect
+from watchers.epaper.entry import entry_note, newest_issue_url
+from watchers.fetch import Fetcher, FetchError
+from watchers.registry import BY_NAME
+
+MAX_HOPS = 4
+_HANWEB_URL = re.compile(r"/col/col\d+/", re.I)
+_HANWEB_PAGE = re.compile(r"<datastore>|var\s+param_\d+\s*=|dataproxy\.jsp", re.I)
+_FEED = re.compile(rb"<(rss|feed|rdf:RDF)[\s>]", re.I)
+_ARTICLE_LINK = re.compile(r"""href\s*=\s*["']?[^"'\s>]*\d[^"'\s>]*\.s?html?["'\s>]""", re.I)
+MIN_LIST_LINKS = 5
+TRIED = (
+    f"e-paper: {EXPECTED}",
+    "Hanweb: a /col/colNNNN/ column URL, or <datastore>/var param_…/dataproxy.jsp in the page",
+    "feed: an RSS or Atom document",
+    f"html: a list page with at least {MIN_LIST_LINKS} links to article pages (…123.html)",
+)
+
+
+@dataclass
+class ProbeResult:
+    """What a person needs to add the URL as a source."""
+
+    url: str
+    final_url: str = ""
+    kind: str = ""
+    family: str = ""
+    entry: str = ""
+    note: str | None = None
+    name: str = ""
+    paper: str = ""
+    issue_date: date | None = None
+    pages: list[PageRef] = field(default_factory=list)
+    articles: list[ArticleDraft] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def tried(self) -> tuple[str, ...]:
+        return TRIED
+
+
+async def _no_known(urls: Any) -> set[str]:
+    return set()
+
+
+async def _open(fetcher: Fetcher, url: str) -> tuple[str, bytes, str]:
+    """(final URL, body, text) after HTTP redirects and meta-refresh/location hops."""
+    for _ in range(MAX_HOPS):
+        result = await fetcher.request("GET", url)
+        text = result.text()
+        target = redirect_target(text, result.url)
+        if target is None or same_page(target, result.url):
+            return result.url, result.body, text
+        url = target
+    return result.url, result.body, text
+
+
+def _kind(url: str, body: bytes, text: str) -> tuple[str, str]:
+    """(kind, family description) of a fetched page, or ("", "")."""
+    platform = detect(url, text)
+    if platform is not None:
+        return "epaper", f"e-paper, {platform.NAME}"
+    if _HANWEB_URL.search(url) or _HANWEB_PAGE.search(text[:200_000]):
+        return "hanweb", "Hanweb JCMS column (county government site)"
+    if _FEED.search(body[:2000]) and b"<html" not in body[:2000].lower():
+        return "feed", "RSS/Atom feed"
+    if len(_ARTICLE_LINK.findall(text)) >= MIN_LIST_LINKS:
+        return "html", "HTML list page (generic: narrow selectors.item to the list's links)"
+    return "", ""
+
+
+def _name(result: ProbeResult) -> str:
+    name = (result.paper or urlsplit(result.url).hostname or "source").strip()
+    return re.sub(r"[\s/\\]+", "-", name) or "source"
+
+
+async def probe(url: str, fetcher: Fetcher, *, articles: int = 3) -> ProbeResult:
+    """Fetch ``url`` as a source would and run the matching watcher for a few articles.
+
+    Raises ``FetchError`` when the URL itself cannot be fetched.
+    """
+    result = ProbeResult(url=url, entry=url, note=entry_note(url))
+    final_url, body, text = await _open(fetcher, newest_issue_url(url))
+    result.final_url = final_url
+    result.kind, result.family = _kind(final_url, body, text)
+    if not result.kind:
+        return result
+    if result.kind == "epaper":
+        platform = detect(final_url, text)
+        assert platform is not None
+        first = await asyncio.to_thread(platform.parse_page, text, final_url)
+        result.pages = first.pages or [PageRef(final_url, first.label)]
+        result.paper, result.issue_date = first.paper, first.issue_date
+    result.name = _name(result)
+    kind = BY_NAME[result.kind]
+    spec = kind.settings.model_validate(
+        {"name": result.name, "kind": result.kind, "url": url, "max_articles": articles}
+    )
+    watcher = kind.watcher
+    ctx = WatchContext(fetcher.for_run(None), asyncio.to_thread, _no_known, {})
+    try:
+        drafts = await watcher.poll(spec, ctx)
+    except (WatchError, FetchError) as exc:
+        result.error = str(exc)
+        return result
+    result.articles = [d for d in drafts if not d.skip_reason and "error" not in d.extra]
+    result.skipped = [
+        d.skip_reason or str(d.extra["error"]) for d in drafts if d not in result.articles
+    ]
+    return result
