@@ -11,6 +11,7 @@ from importlib.metadata import version
 
 from daemon.commands import COMMANDS
 from daemon.errors import UserError
+from storage.identity import DatabaseIdentityError
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -41,6 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"tingfeng: {exc}", file=sys.stderr)
         return 2
+    except DatabaseIdentityError as exc:
+        print(f"tingfeng: {exc}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -57,6 +57,10 @@ class DaemonConfig(_Strict):
     lease: Duration = 300.0
     outbox_every: Duration = 30.0
     admin_channel: str | None = None
+    # A source's first run on this database alerts only items published this recently
+    # (undated items are alerted); older ones are stored and matched silently, so a new
+    # or lost database cannot flood staff with a feed's backlog. 0s alerts everything.
+    first_run_window: Duration = 24 * 3600.0
     # A folder whose *.j2 files override the built-in message templates.
     templates: str | None = None
 

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import ParamSpec, TypeVar
 
 import structlog
+from sqlalchemy.exc import DBAPIError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from daemon.config import Config
@@ -41,6 +42,7 @@ from storage.catalog import (
 from storage.db import Database
 from storage.dedup.continuations import join_continuations
 from storage.history import article_days, last_article_at
+from storage.identity import DatabaseIdentityError
 from storage.models import Article, Source
 from storage.types import utcnow
 from watchers.base import ArticleDraft, NoArticlesError, WatchContext, WatchError
@@ -62,6 +64,10 @@ class SourceReport:
     error: str | None = None
     skipped: int = 0
     retry_at: datetime | None = None
+
+
+def first_line(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
 
 
 def backoff_delay(spec: SourceConfig, failures: int, retry_after: float | None) -> float:
@@ -111,6 +117,8 @@ class Pipeline:
         self.topic_channels = {t.name: list(t.channels) for t in config.topics}
         self.sources: dict[str, Source] = {}
         self.outbox = Outbox(db, config)
+        # The storage failure being lived through, if any: logged and alerted once.
+        self.storage_incident: str | None = None
 
     async def prepare(self) -> None:
         """Mirror config into the database (sources, topics, channels)."""
@@ -126,10 +134,15 @@ class Pipeline:
     async def reload(self, config: Config) -> None:
         """Switch to an edited config: the matcher recompiles off the loop, catalog resyncs."""
         matcher = await run_cpu(compile_cached, topic_rules(config))
+        kept = self.config, self.matcher, self.topic_channels
         self.config = config
         self.matcher = matcher
         self.topic_channels = {t.name: list(t.channels) for t in config.topics}
-        await self.prepare()
+        try:
+            await self.prepare()
+        except BaseException:
+            self.config, self.matcher, self.topic_channels = kept
+            raise
         self.outbox.reconfigure(config)
 
     async def _known(self, urls: Iterable[str]) -> set[str]:
@@ -159,6 +172,8 @@ class Pipeline:
             if reason := empty_run_reason(ctx.found, drafts, ctx.retry_urls):
                 report.skipped = sum(map(is_skipped, drafts))
                 raise NoArticlesError(f"{spec.url}: {reason}")
+        except DatabaseIdentityError:
+            raise
         except (WatchError, FetchError) as exc:
             report.error = str(exc)
             retry_after = exc.retry_after if isinstance(exc, FetchError) else None
@@ -168,7 +183,7 @@ class Pipeline:
             log.exception("watcher crashed", source=spec.name)
             report.error = f"internal error: {type(exc).__name__}: {exc}"
         if report.error is not None:
-            await self._failed(spec, report, retry_after, empty)
+            await self._record_failure(spec, report, retry_after, empty)
             return report
         broken = [d for d in drafts if is_skipped(d)]
         report.skipped = len(broken)
@@ -178,14 +193,20 @@ class Pipeline:
         was_alerted = source.alerted_at is not None
         try:
             await self._store(spec, source, drafts, report, validators, next_run, ctx.state)
+        except DatabaseIdentityError:
+            raise
         except Exception as exc:
             # The transaction rolled back and no validator was saved, so the next run
             # fetches and stores these articles again; the other sources carry on.
-            log.exception("storing failed", source=spec.name)
             report.new = report.matched = report.owed = 0
-            report.error = f"storing failed: {type(exc).__name__}: {exc}".splitlines()[0]
-            await self._failed(spec, report, None, False)
+            report.error = f"storing failed: {first_line(exc)}"
+            if isinstance(exc, DBAPIError | OSError):
+                await self.storage_failed(exc)
+            else:
+                log.exception("storing failed", source=spec.name)
+            await self._record_failure(spec, report, None, False)
             return report
+        await self._storage_recovered()
         if broken:
             log.warning(
                 "articles skipped",
@@ -203,6 +224,37 @@ class Pipeline:
                 self.config, f"源 {spec.name} 已恢复", f"{spec.url}\n{report.new} new articles"
             )
         return report
+
+    async def _record_failure(
+        self, spec: SourceConfig, report: SourceReport, retry_after: float | None, empty: bool
+    ) -> None:
+        """Record the failure where the database still allows it (a read-only one does not)."""
+        try:
+            await self._failed(spec, report, retry_after, empty)
+        except DatabaseIdentityError:
+            raise
+        except (DBAPIError, OSError) as exc:
+            report.retry_at = None
+            await self.storage_failed(exc)
+
+    async def storage_failed(self, exc: BaseException) -> None:
+        """Log and alert once per storage incident.
+
+        A read-only or unreachable database fails every source on every run; one
+        line and one operator alert say so, not a traceback per source per run.
+        """
+        if self.storage_incident is not None:
+            return
+        self.storage_incident = error = f"storage failed: {first_line(exc)}"
+        log.error("storage failing; articles are fetched again when it works", error=error)
+        await alert_operator(self.config, "数据库写入失败", error)
+
+    async def _storage_recovered(self) -> None:
+        if self.storage_incident is None:
+            return
+        log.warning("storage works again", error_was=self.storage_incident)
+        self.storage_incident = None
+        await alert_operator(self.config, "数据库已恢复写入", "storage works again")
 
     async def _failed(
         self, spec: SourceConfig, report: SourceReport, retry_after: float | None, empty: bool
@@ -244,6 +296,15 @@ class Pipeline:
                 await session.commit()
             self.sources[spec.name] = merged
 
+    async def store(self, spec: SourceConfig, drafts: list[ArticleDraft]) -> SourceReport:
+        """The store step of a run on its own, for drafts that come from elsewhere than a
+        watcher (tests seed databases through it): the same known-URL check, joining,
+        matching, deduplication and owed alerts as a fetched run."""
+        report = SourceReport(spec.name)
+        source = self.sources[spec.name]
+        await self._store(spec, source, drafts, report, RunValidators(self.db), None, {})
+        return report
+
     async def _store(
         self,
         spec: SourceConfig,
@@ -277,7 +338,17 @@ class Pipeline:
                 for m in matches:
                     pairs.append((article, m.topic, combined_hits(draft.title, m.hits)))
             report.matched = len(pairs)
-            report.owed = await store_matches(session, pairs, self.topic_channels)
+            backlog = self._first_run_backlog(merged, pairs)
+            if backlog:
+                log.info(
+                    "first run: older items stored without alerts",
+                    source=spec.name,
+                    matches=len(backlog),
+                )
+                await store_matches(session, backlog, {})
+            silent = {id(p) for p in backlog}
+            owed = [p for p in pairs if id(p) not in silent]
+            report.owed = await store_matches(session, owed, self.topic_channels)
             await validators.save(session)
             quiet = await self._quiet(session, spec, merged) if report.new == 0 else None
             if quiet is None:
@@ -289,6 +360,16 @@ class Pipeline:
             await session.commit()
         self.sources[spec.name] = merged
         log.info("source done", source=spec.name, new=report.new, matched=report.matched)
+
+    def _first_run_backlog(
+        self, source: Source, pairs: list[tuple[Article, str, list[list[object]]]]
+    ) -> list[tuple[Article, str, list[list[object]]]]:
+        """On a source's first successful run, the matches published before the window."""
+        window = self.config.daemon.first_run_window
+        if source.last_success_at is not None or window <= 0:
+            return []
+        cutoff = utcnow() - timedelta(seconds=window)
+        return [p for p in pairs if p[0].published_at is not None and p[0].published_at < cutoff]
 
     async def _quiet(self, session: AsyncSession, spec: SourceConfig, source: Source) -> str | None:
         """Why a source that ran fine counts as silent (see daemon/silence.py), else None."""

@@ -21,12 +21,15 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.exc import DBAPIError
 
 from daemon.config import Config, load_config
 from daemon.errors import UserError
 from daemon.notify.digest import build_digest, catch_up
+from daemon.notify.operator import alert_operator
 from daemon.notify.settings import ChannelConfig
 from daemon.pipeline import Pipeline
+from storage.identity import DatabaseIdentityError
 from watchers.settings import SourceConfig
 
 log = structlog.get_logger("tingfeng.scheduler")
@@ -58,6 +61,8 @@ class Daemon:
         self.running: set[asyncio.Task[Any]] = set()
         self.stopping = asyncio.Event()
         self._loaded_mtime: float | None = None
+        # Set when the database changed identity: the daemon stops and exits non-zero.
+        self.fatal: DatabaseIdentityError | None = None
 
     def _tracked(
         self, name: str, work: Callable[[], Awaitable[Any]]
@@ -72,12 +77,25 @@ class Daemon:
             self.running.add(task)
             try:
                 await work()
+            except DatabaseIdentityError as exc:
+                await self._stop_for(exc)
+            except (DBAPIError, OSError) as exc:
+                await self.pipeline.storage_failed(exc)
             except Exception:
                 log.exception("job failed", job=name)
             finally:
                 self.running.discard(task)
 
         return job
+
+    async def _stop_for(self, exc: DatabaseIdentityError) -> None:
+        """Stop every write at once, say why in one line, and tell the operator directly."""
+        if self.fatal is not None:
+            return
+        self.fatal = exc
+        log.error("database changed under the daemon; stopping", error=str(exc))
+        await alert_operator(self.config, "数据库被删除或替换，听风已停止", str(exc))
+        self.stopping.set()
 
     def _next_run(self, job_id: str) -> datetime | None:
         job = self.scheduler.get_job(job_id)
@@ -174,11 +192,17 @@ class Daemon:
         self._loaded_mtime = self._config_mtime()
         try:
             config = load_config(self.config.path)
+            await self.pipeline.reload(config)
         except UserError as exc:
             log.error("config reload failed; keeping the running config", error=str(exc))
             return
+        except Exception as exc:
+            # Whatever breaks while applying an edit, the daemon keeps its running config
+            # and says so in one line; a reload is never worth a traceback or a dead daemon.
+            error = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+            log.error("config reload failed; keeping the running config", error=error)
+            return
         previous, self.config = self.config, config
-        await self.pipeline.reload(config)
         self.build_jobs(previous)
         log.info("config reloaded", sources=len(config.sources), topics=len(config.topics))
 
@@ -203,3 +227,5 @@ class Daemon:
             waits.append(asyncio.wait(set(self.running), timeout=SHUTDOWN_GRACE))
         await asyncio.gather(*waits)
         log.info("daemon stopped")
+        if self.fatal is not None:
+            raise self.fatal

@@ -123,6 +123,11 @@ _STOP = set(_OPEN + _CLOSE + _BAR + "".join(_QUOTES)) | {" ", "\t", "\n", "\r", 
 _OPENERS = _OPEN + "".join(_QUOTES)  # may follow "-" or "field:" directly
 _NEAR = re.compile(r"NEAR/(\d+)")
 _FIELD = re.compile(r"(title|text|source|place)[:：]", re.IGNORECASE)
+MAX_DEPTH = 50
+"""Brackets, exclusions and NEAR operands nested deeper than this are refused with one
+clear error: every walk over the query tree recurses, and a pasted or generated query
+200 brackets deep would otherwise end in a RecursionError (or thousands of traceback
+lines on a config reload)."""
 
 
 @dataclass(frozen=True)
@@ -241,6 +246,11 @@ class _Parser:
         self.query = query
         self.toks = toks
         self.pos = 0
+        self.depth = 0
+
+    def deeper(self, tok: _Tok) -> None:
+        if self.depth + 1 > MAX_DEPTH:
+            raise self.err(f"query nested deeper than {MAX_DEPTH}", tok.column)
 
     def peek(self) -> _Tok | None:
         return self.toks[self.pos] if self.pos < len(self.toks) else None
@@ -286,7 +296,12 @@ class _Parser:
 
     def near(self) -> Node:
         left = self.unary()
+        chain = 0
         while (tok := self.peek()) is not None and tok.kind == "NEAR":
+            # NEAR nests to the left, (A NEAR B) NEAR C, so each link is one level deeper.
+            self.deeper(tok)
+            self.depth += 1
+            chain += 1
             self.pos += 1
             nxt = self.peek()
             if nxt is None or nxt.kind in ("OR", "RP", "AND", "NEAR"):
@@ -296,6 +311,7 @@ class _Parser:
                 if _has_not(side):
                     raise self.err("NEAR cannot take an exclusion as operand", tok.column)
             left = Near(left, right, tok.distance)
+        self.depth -= chain
         return left
 
     def unary(self) -> Node:
@@ -306,7 +322,11 @@ class _Parser:
             self.pos += 1
             if self.peek() is None:
                 raise self.err(f'"{tok.value}" needs a term after it', tok.column)
-            return Not(self.unary(), tok.column)
+            self.deeper(tok)
+            self.depth += 1
+            child = self.unary()
+            self.depth -= 1
+            return Not(child, tok.column)
         return self.primary(None)
 
     def primary(self, field: str | None) -> Node:
@@ -322,7 +342,10 @@ class _Parser:
             nxt = self.peek()
             if nxt is not None and nxt.kind == "RP":
                 raise self.err("empty parentheses", tok.column)
+            self.deeper(tok)
+            self.depth += 1
             inner = self.or_() if field is None else _scope(self.or_(), field)
+            self.depth -= 1
             close = self.peek()
             if close is None or close.kind != "RP":
                 raise self.err(f'unbalanced "{tok.value}"', tok.column)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from sqlalchemy import text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -92,6 +94,61 @@ async def _join_stored(session: AsyncSession, source: Source, draft: ArticleDraf
     session.add_all([root, head])
 
 
+CLUSTER_LOCKS = 64
+"""Advisory lock slots (PostgreSQL) the dedup band space is folded into: an instance
+storing a batch holds the slots of its articles' bands until it commits, so two
+instances storing copies of one story never both open a new cluster for it."""
+_CLUSTER_LOCK_CLASS = 0x7466  # "tf": the first key of pg_advisory_xact_lock(int, int)
+
+
+async def _lock_clusters(session: AsyncSession, sketches: Sequence[Sketch]) -> None:
+    """Serialise cluster choice with other instances storing near-duplicates (PostgreSQL).
+
+    Slots are taken in one sorted statement, so two batches never deadlock. SQLite
+    needs nothing: it has one writer at a time.
+    """
+    if _dialect(session) != "postgresql" or not sketches:
+        return
+    slots = sorted(
+        {k % CLUSTER_LOCKS for s in sketches for k in s.band_keys}
+        | {int(s.digest[:15], 16) % CLUSTER_LOCKS for s in sketches if s.digest}
+    )
+    connection = await session.connection()
+    await connection.execute(
+        text(
+            "SELECT count(pg_advisory_xact_lock(:cls, slot)) FROM "
+            "(SELECT unnest(CAST(:slots AS integer[])) AS slot ORDER BY 1) AS s"
+        ),
+        {"cls": _CLUSTER_LOCK_CLASS, "slots": slots},
+    )
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+async def _insert_new(session: AsyncSession, article: Article) -> Article | None:
+    """Insert unless the URL is already stored (``ON CONFLICT DO NOTHING``).
+
+    Two daemons on one database may fetch the same story at once; the second
+    insert is skipped instead of failing the whole source run with an
+    IntegrityError.
+    """
+    values = article.model_dump(exclude={"id"})
+    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+    statement = (
+        insert(Article)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["url_key"])
+        .returning(col(Article.id))
+    )
+    connection = await session.connection()
+    new_id = (await connection.execute(statement)).scalar_one_or_none()
+    if new_id is None:
+        return None
+    return await session.get(Article, new_id)
+
+
 async def store_articles(
     session: AsyncSession,
     source: Source,
@@ -120,6 +177,7 @@ async def store_articles(
             page_order(drafts[i].continued_from),
         ),
     )
+    await _lock_clusters(session, [sketches[i] for i in order if drafts[i].url not in known])
     for i in order:
         draft, draft_sketch = drafts[i], sketches[i]
         key = url_key(draft.url)
@@ -159,8 +217,10 @@ async def store_articles(
                 if v
             },
         )
-        session.add(article)
-        await session.flush()
+        inserted = await _insert_new(session, article)
+        if inserted is None:
+            continue  # another daemon stored this URL after we looked
+        article = inserted
         if article.cluster_id is None:
             article.cluster_id = article.id
         if index_it:

@@ -10,13 +10,20 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import SessionTransaction
+from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.identity import FileId, check_identity, ensure_instance, file_id
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+# pg_advisory_xact_lock key for schema migrations: instances started together on an
+# empty database take turns instead of racing to create the same tables.
+MIGRATION_LOCK = 0x7469_6E67_6D69_6772  # "tingmigr"
 
 
 class StorageError(Exception):
@@ -52,17 +59,27 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = async_url(url)
+        self.path: Path | None = None
         if self.url.startswith("sqlite+aiosqlite:///"):
             path = self.url[len("sqlite+aiosqlite:///") :]
             if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                self.path = Path(path).resolve()
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.instance_id: str | None = None
+        self.created = False
+        self._file_id: FileId | None = None
         try:
             self.engine: AsyncEngine = create_async_engine(self.url, pool_pre_ping=True)
         except (ArgumentError, ImportError) as exc:
             raise StorageError(f"storage.url: cannot use {url.split('://')[0]!r}: {exc}") from None
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
-        self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        # A session class of this database's own, so its identity check stays its own.
+        checked: type[Session] = type("CheckedSession", (Session,), {})
+        event.listen(checked, "after_begin", self._check_identity)
+        self.sessions = async_sessionmaker(
+            self.engine, class_=AsyncSession, expire_on_commit=False, sync_session_class=checked
+        )
         self._write_lock = asyncio.Lock()
 
     @property
@@ -89,13 +106,34 @@ class Database:
         async with self._write_lock, self.sessions() as session:
             yield session
 
+    def _check_identity(
+        self, _session: Session, _transaction: SessionTransaction, connection: Connection
+    ) -> None:
+        if self.instance_id is not None:
+            check_identity(connection, self.instance_id, self.path, self._file_id)
+
     async def migrate(self) -> None:
-        """Bring the schema to the newest revision (idempotent, safe at every start)."""
+        """Bring the schema to the newest revision (idempotent, safe at every start).
+
+        On PostgreSQL the migration holds an advisory lock, so instances started
+        at once on an empty database take turns; then the database's identity is
+        read (or written, on a new database) for every later transaction to check.
+        """
         try:
             async with self.engine.begin() as conn:
+                if not self.is_sqlite:
+                    await conn.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+                    )
                 await conn.run_sync(_upgrade)
+                self.instance_id, self.created = await conn.run_sync(ensure_instance)
         except OSError as exc:
             raise StorageError(f"storage.url: cannot connect: {exc}") from None
+        except DBAPIError as exc:
+            reason = str(exc.orig or exc).splitlines()[0]
+            raise StorageError(f"storage.url: cannot prepare the database: {reason}") from None
+        if self.path is not None:
+            self._file_id = file_id(self.path)
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -156,5 +156,37 @@ class Delivery(SQLModel, table=True):
     requeued_at: datetime | None = _utc()
 
 
+class Instance(SQLModel, table=True):
+    """The database's identity: one row, written when the database is created.
+
+    Every transaction checks it (storage/identity.py), so a database that was
+    replaced or recreated under a running daemon stops the writes instead of
+    silently starting history again.
+    """
+
+    __tablename__ = "instance"
+
+    singleton: int = Field(default=1, primary_key=True)
+    id: str
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SourceRun(SQLModel, table=True):
+    """Who runs a source this cycle, so several daemons on one PostgreSQL fetch it once.
+
+    A run is claimed with a token and a lease (``claimed_until``), renewed while it
+    lasts; its results are stored only while the claim is still its own (fencing).
+    ``due_at`` is when the next cycle's run may be claimed.
+    """
+
+    __tablename__ = "source_runs"
+
+    source_id: int = Field(foreign_key="sources.id", primary_key=True)
+    due_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    claim_token: str | None = None
+    claimed_by: str | None = None
+    claimed_until: datetime | None = _utc()
+
+
 # Tables defined by feature packages register on the same metadata (for Alembic).
 from storage.dedup import models as _dedup_models  # noqa: E402,F401

@@ -1,13 +1,11 @@
-"""Shared test fixtures: a local news site, an alert catcher and a CLI runner.
+"""Shared test fixtures: a local news site, an alert catcher, PostgreSQL databases.
 
 Everything is served on 127.0.0.1 by aiohttp; nothing touches the internet.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
-import sys
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -28,31 +26,6 @@ ROOT = Path(__file__).resolve().parent.parent
 # Compiled-matcher caches (rules.cache) go to one directory per test run, never ~/.cache;
 # CLI subprocesses inherit it.
 os.environ.setdefault("TINGFENG_CACHE_DIR", tempfile.mkdtemp(prefix="tingfeng-test-cache-"))
-
-
-@dataclass
-class CliResult:
-    code: int
-    out: str
-    err: str
-
-
-async def run_cli(
-    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
-) -> CliResult:
-    """Run ``python -m daemon ARGS`` without blocking the loop that serves the fixtures."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "daemon",
-        *args,
-        cwd=cwd,
-        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 180)
-    return CliResult(proc.returncode or 0, out.decode(), err.decode())
 
 
 @dataclass

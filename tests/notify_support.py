@@ -1,5 +1,5 @@
-"""Shared helpers for the delivery tests: config, seeding through the real storage and
-matcher, and local receivers (HTTP endpoints, a fake chat bot)."""
+"""Shared helpers for the delivery tests: config, seeding through the pipeline's own store
+step, and local receivers (HTTP endpoints, a fake chat bot)."""
 
 from __future__ import annotations
 
@@ -21,14 +21,11 @@ from aiohttp import web
 from sqlmodel import select
 
 from daemon.config import Config, parse_config
-from daemon.notify.channels import recipients
-from daemon.pipeline import combined_hits, topic_rules
-from rules import Document, compile_rules
-from storage.articles import store_articles, store_matches
-from storage.catalog import sync_catalog
+from daemon.pipeline import Pipeline
 from storage.db import Database
 from storage.models import Delivery
 from watchers.base import ArticleDraft
+from watchers.fetch import Fetcher
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,7 +54,7 @@ def make_config(
     names = [line.split('"')[1] for line in channels.splitlines() if line.startswith("name =")]
     default_url = f"sqlite:///{tmp_path / 't.db'}"
     text = (
-        f'[daemon]\nretry_base = "0s"\n{daemon}\n'
+        f'[daemon]\nretry_base = "0s"\nfirst_run_window = "0s"\n{daemon}\n'
         f'[storage]\nurl = "{storage_url or default_url}"\n\n'
         f"{topics.replace('CHANNELS', json.dumps(names, ensure_ascii=False))}\n{channels}\n{extra}"
     )
@@ -142,37 +139,20 @@ async def open_db(config: Config) -> Database:
 
 
 async def seed(db: Database, config: Config, items: list[tuple[str, ArticleDraft]]) -> int:
-    """Store (source name, draft) pairs, match them with the real matcher, owe deliveries."""
-    sources = sorted({name for name, _ in items})
-    matcher = compile_rules(topic_rules(config))
-    topic_channels = {t.name: list(t.channels) for t in config.topics}
+    """Store (source name, draft) pairs through the pipeline's own store step (matching,
+    deduplication, owed deliveries) as feed sources added to ``config``; returns alerts owed."""
+    names = sorted({name for name, _ in items})
+    sources = "".join(
+        f'\n[[sources]]\nname = "{n}"\nkind = "feed"\nurl = "http://{n}.example/"\n' for n in names
+    )
+    seeded = parse_config(config.path.read_text(encoding="utf-8") + sources, config.path)
+    pipeline = Pipeline(seeded, db, Fetcher(seeded.fetch))
+    await pipeline.prepare()
     owed = 0
-    async with db.writing() as session:
-        rows = await sync_catalog(
-            session,
-            ((s, "feed", f"http://{s}.example/") for s in sources),
-            ((t.name, t.query) for t in config.topics),
-            ((c.name, c.mode, recipients(c)) for c in config.channels),
-        )
-        await session.commit()
-    for name in sources:
-        drafts = [d for s, d in items if s == name]
-        docs = [
-            Document(id=str(i), title=d.title, text=d.text, source=name, place=d.place)
-            for i, d in enumerate(drafts)
-        ]
-        found = matcher.match_many(docs)
-        async with db.writing() as session:
-            source = await session.merge(rows[name])
-            stored = await store_articles(session, source, drafts)
-            pairs = [
-                (article, m.topic, combined_hits(d.title, m.hits))
-                for d, article, matches in zip(drafts, stored, found, strict=True)
-                if article is not None
-                for m in matches
-            ]
-            owed += await store_matches(session, pairs, topic_channels)
-            await session.commit()
+    for spec in seeded.sources:
+        if spec.name in names:
+            drafts = [d for s, d in items if s == spec.name]
+            owed += (await pipeline.store(spec, drafts)).owed
     return owed
 
 

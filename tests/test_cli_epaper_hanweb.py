@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from daemon.config import parse_config
-from tests.conftest import Catcher, SiteFactory, run_cli
+from tests.cli_runner import run_cli
+from tests.conftest import Catcher, SiteFactory
 from tests.sites import SITES, Hits, page_response, source_row
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -26,6 +27,10 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 FOREIGN_TZ = {"TZ": "America/New_York"}
 
 CONFIG = """
+[daemon]
+# fixture pages are dated 2024: alert them on the first run too
+first_run_window = "0s"
+
 [storage]
 url = "sqlite:///{db}"
 
@@ -123,7 +128,7 @@ async def test_once_stores_epaper_and_hanweb_articles_and_alerts_once(
 ROW = re.compile(
     r"^(?P<name>\S+)\s+(?P<kind>\S+)\s+(?P<state>\S+)\s+"
     r"(?P<success>\d{4}-\d\d-\d\d \d\d:\d\d|-)\s+(?P<fails>\d+)\s+"
-    r"(?P<next>\d{4}-\d\d-\d\d \d\d:\d\d|-)\s*(?P<error>.*)$"
+    r"(?P<next>\d{4}-\d\d-\d\d \d\d:\d\d|-)\s+(?P<age>\d+[smhd] ago|-)\s*(?P<error>.*)$"
 )
 
 

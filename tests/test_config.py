@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from daemon.config import parse_config
 from daemon.errors import UserError
+from tests.cli_runner import cli
 
 GOOD = """\
 [storage]
@@ -144,37 +143,30 @@ def test_secret_never_in_repr() -> None:
 def test_check_config_cli_prints_one_line_without_traceback(tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(GOOD.replace('every = "30m"', 'every = "5s"'), encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, "-m", "daemon", "check-config", "--config", str(path)],
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 2
-    assert result.stderr.strip().count("\n") == 0
-    assert f"{path}:8 sources[0].every: every must be at least 10s" in result.stderr
-    assert "Traceback" not in result.stderr
+    result = cli("check-config", "--config", str(path))
+    assert result.code == 2
+    assert result.err.strip().count("\n") == 0
+    assert f"{path}:8 sources[0].every: every must be at least 10s" in result.err
+    assert "Traceback" not in result.err
 
 
 def test_missing_config_file_is_one_line(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "daemon", "once", "--config", str(tmp_path / "no.toml")],
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 2
-    assert "no such config file" in result.stderr and "Traceback" not in result.stderr
+    result = cli("once", "--config", str(tmp_path / "no.toml"))
+    assert result.code == 2
+    assert "no such config file" in result.err and "Traceback" not in result.err
 
 
 def test_check_config_accepts_the_shipped_example() -> None:
     root = Path(__file__).resolve().parent.parent
-    result = subprocess.run(
-        [sys.executable, "-m", "daemon", "check-config", "--config", str(root / "config.toml")],
-        capture_output=True,
-        text=True,
+    result = cli(
+        "check-config",
+        "--config",
+        str(root / "config.toml"),
         env={"PATH": "", "DINGTALK_URL": "json://127.0.0.1/x", "SMTP_USER": "u", "SMTP_PASS": "p"},
+        inherit_env=False,
         cwd=root,
     )
-    assert result.returncode == 0, result.stderr
+    assert result.code == 0, result.err
 
 
 def test_headline_only_topics_match_titles_only() -> None:

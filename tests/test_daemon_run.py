@@ -10,6 +10,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from daemon.config import parse_config
 from daemon.pipeline import Pipeline
 from daemon.scheduler import MISFIRE_GRACE, Daemon
@@ -35,6 +37,7 @@ async def start_daemon(config: Path) -> asyncio.subprocess.Process:
     )
 
 
+@pytest.mark.slow
 async def test_run_alerts_then_stops_cleanly_on_sigterm(
     site: Site, catcher: Catcher, write_config: Callable[[str], Path], tmp_path: Path
 ) -> None:
@@ -91,6 +94,7 @@ enabled = false
     await db.close()
 
 
+@pytest.mark.slow
 async def test_edited_topics_apply_without_restart_and_a_broken_edit_is_ignored(
     site: Site, catcher: Catcher, write_config: Callable[[str], Path], tmp_path: Path
 ) -> None:

@@ -1,21 +1,20 @@
 """End to end: one story on two local sources, one copy edited → one alert per topic.
 
-Runs the real CLI (``python -m daemon once`` and ``export``) in subprocesses
+Runs the real CLI (``tingfeng once`` and ``export``, in-process)
 against an aiohttp server that plays an RSS source, an HTML list source and the
 webhook receiver behind a ``json://`` Apprise channel.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from tests.cli_runner import run_cli
 from tests.dedup_corpus import Corpus
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,18 +63,9 @@ def site(
 
 
 async def cli(*args: str) -> str:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "daemon",
-        *args,
-        cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await proc.communicate()
-    assert proc.returncode == 0, err.decode()
-    return out.decode()
+    result = await run_cli(*args, cwd=ROOT)
+    assert result.code == 0, result.err
+    return result.out
 
 
 async def test_same_story_on_two_sources_alerts_once_per_topic(
@@ -93,6 +83,10 @@ async def test_same_story_on_two_sources_alerts_once_per_topic(
         config = tmp_path / "config.toml"
         config.write_text(
             f"""
+[daemon]
+# fixture pages are dated 2024: alert them on the first run too
+first_run_window = "0s"
+
 [storage]
 url = "{storage_url}"
 

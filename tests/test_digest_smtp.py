@@ -12,15 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from sqlmodel import select
 
-from daemon.cli import main
 from daemon.notify.digest import build_digest
 from daemon.notify.outbox import deliver_due
 from storage.models import Delivery
+from tests.cli_runner import cli
 from tests.notify_support import (
     DaemonProcess,
     Receiver,
@@ -170,16 +169,7 @@ async def test_refused_login_keeps_the_digest_owed_then_dead_hands_items_back(
         controller.stop()
 
 
-@pytest.fixture
-def cli_logging() -> Any:
-    """The CLI points structlog at the captured stderr; restore it for later tests."""
-    yield
-    structlog.reset_defaults()
-
-
-def test_digest_cli_dry_run_writes_html_and_sends_nothing(
-    tmp_path: Path, smtp: Any, capsys: Any, cli_logging: Any
-) -> None:
+def test_digest_cli_dry_run_writes_html_and_sends_nothing(tmp_path: Path, smtp: Any) -> None:
     inbox, port = smtp
     config = make_config(tmp_path, mail_channel(port), topics=TOPICS)
 
@@ -189,17 +179,17 @@ def test_digest_cli_dry_run_writes_html_and_sends_nothing(
         await db.close()
 
     asyncio.run(prepare())
-    cli = ["digest", "--config", str(tmp_path / "config.toml")]
+    args = ["digest", "--config", str(tmp_path / "config.toml")]
     out = tmp_path / "digest.html"
-    assert main([*cli, "--dry-run", "--out", str(out)]) == 0
-    assert "2个主题 4条 (4 items)" in capsys.readouterr().out
+    dry = cli(*args, "--dry-run", "--out", str(out))
+    assert dry.code == 0 and "2个主题 4条 (4 items)" in dry.out
     html = out.read_text()
     assert all(f'<a href="{item.url}">' in html for _, item in ITEMS)
     assert inbox.messages == []
-    assert main([*cli, "--channel", "nope"]) == 2
-    assert 'no digest channel "nope"' in capsys.readouterr().err
-    assert main(cli) == 0
-    assert "digests built: 1" in capsys.readouterr().out
+    unknown = cli(*args, "--channel", "nope")
+    assert unknown.code == 2 and 'no digest channel "nope"' in unknown.err
+    sent = cli(*args)
+    assert sent.code == 0 and "digests built: 1" in sent.out
     assert len(inbox.messages) == 2
 
 
@@ -249,6 +239,8 @@ async def test_digest_to_two_recipients_one_refusing_reaches_each_exactly_once(
         controller.stop()
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(300)  # real daemons; slow to start on a loaded machine
 async def test_digest_whose_time_passed_while_down_is_sent_once_at_start_up(
     tmp_path: Path, storage_url: str
 ) -> None:

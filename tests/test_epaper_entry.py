@@ -10,12 +10,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from aiohttp import web
 
-from daemon.cli import main
 from daemon.config import parse_config
-from tests.conftest import run_cli
+from tests.cli_runner import run_cli
 from tests.sites import page_response, run_sources, stored
 from watchers.dates import SITE_TZ
 
@@ -52,9 +50,7 @@ class Paper:
         raise web.HTTPNotFound()
 
 
-async def test_dated_url_follows_the_newest_issue_and_says_so(
-    tmp_path: Path, serve_app, capsys: pytest.CaptureFixture[str]
-) -> None:
+async def test_dated_url_follows_the_newest_issue_and_says_so(tmp_path: Path, serve_app) -> None:
     old, latest = TODAY - timedelta(days=4), TODAY - timedelta(days=1)  # today's not out yet
     paper = Paper([old, latest])
     app = web.Application()
@@ -79,8 +75,9 @@ url = "{dated}"
 
     config = parse_config(text, path)
 
-    assert main(["check-config", "--config", str(path)]) == 0
-    checked = capsys.readouterr().out
+    check = await run_cli("check-config", "--config", str(path))
+    assert check.code == 0, check.err
+    checked = check.out
     report = (await run_sources(config))["nfdaily"]
     sources = await run_cli("sources", "--config", str(path))
 

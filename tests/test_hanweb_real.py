@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from tests.conftest import run_cli
+from tests.cli_runner import run_cli
 from tests.sites import make_config, page_response, run_sources, source_row, stored
 from watchers.hanweb import PROXY_PATH, column_paging
 from watchers.hanweb_article import parse_article

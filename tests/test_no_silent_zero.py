@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from aiohttp import web
 
 from daemon.silence import MAX_TRIES, empty_run_reason, silence, update_retries
-from tests.conftest import run_cli
+from tests.cli_runner import run_cli
 from tests.sites import make_config, page_response, run_sources, source_row, stored
 from watchers.base import ArticleDraft, skipped
 

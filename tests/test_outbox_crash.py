@@ -16,6 +16,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp import web
 
 from daemon.config import Config
@@ -36,6 +37,8 @@ ALERTS = 120
 KILLS = 20
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(600)  # 21 real daemons; minutes on a loaded 2-core machine
 async def test_sigkill_during_delivery_loses_nothing_and_duplicates_at_most_one_per_kill(
     tmp_path: Path,
 ) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from tests.notify_support import (
     DaemonProcess,
     Receiver,
@@ -29,6 +31,8 @@ from tests.notify_support import (
 BURST = 200
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(300)  # real daemons; slow to start on a loaded machine
 async def test_burst_to_a_paced_bot_under_a_short_lease_sends_each_alert_once(
     tmp_path: Path, storage_url: str
 ) -> None:
@@ -60,6 +64,8 @@ async def test_burst_to_a_paced_bot_under_a_short_lease_sends_each_alert_once(
     await db.close()
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(300)  # real daemons; slow to start on a loaded machine
 async def test_sigterm_hands_back_claims_and_a_restart_sends_the_rest_at_once(
     tmp_path: Path,
 ) -> None:

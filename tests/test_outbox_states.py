@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -10,13 +9,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import structlog
 from aiohttp import web
 from sqlmodel import select
 
-from daemon.cli import main
 from daemon.notify.outbox import deliver_due
 from storage.models import Delivery
+from tests.cli_runner import run_cli
 from tests.notify_support import (
     DaemonProcess,
     Receiver,
@@ -89,7 +87,7 @@ async def test_quiet_hours_fold_into_one_digest_at_their_end(
 
 
 async def test_dead_letter_alerts_operator_once_lists_and_retries(
-    tmp_path: Path, receiver: Receiver, capsys: Any, storage_url: str
+    tmp_path: Path, receiver: Receiver, storage_url: str
 ) -> None:
     async def down(call: int, body: dict[str, Any]) -> web.StreamResponse:
         return web.Response(status=500, text="boom")
@@ -118,20 +116,20 @@ async def test_dead_letter_alerts_operator_once_lists_and_retries(
     await broken.stop()
 
     cli = ["outbox", "--config", str(tmp_path / "config.toml")]
-    try:
-        assert await asyncio.to_thread(main, cli) == 0
-        out = capsys.readouterr().out
-        assert "\tchat\tdead\tattempts=2\t" in out and "500" in out and TOKEN not in out
-        assert await asyncio.to_thread(main, [*cli, "retry", "--all-dead"]) == 0
-        assert "1 deliveries due again" in capsys.readouterr().out
-        assert await asyncio.to_thread(main, [*cli, "--status", "pending"]) == 0
-        assert "\tchat\tpending\tattempts=0\t" in capsys.readouterr().out
-        assert await asyncio.to_thread(main, [*cli, "retry", "99"]) == 2
-        assert "no delivery with id 99" in capsys.readouterr().err
-    finally:
-        structlog.reset_defaults()
+    listed = await run_cli(*cli)
+    assert listed.code == 0, listed.err
+    assert "\tchat\tdead\tattempts=2\t" in listed.out and "500" in listed.out
+    assert TOKEN not in listed.out
+    retried = await run_cli(*cli, "retry", "--all-dead")
+    assert retried.code == 0 and "1 deliveries due again" in retried.out
+    pending = await run_cli(*cli, "--status", "pending")
+    assert pending.code == 0 and "\tchat\tpending\tattempts=0\t" in pending.out
+    missing = await run_cli(*cli, "retry", "99")
+    assert missing.code == 2 and "no delivery with id 99" in missing.err
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(300)  # real daemons; slow to start on a loaded machine
 async def test_channel_outage_alerts_once_and_recovery_requeues_its_dead_rows(
     tmp_path: Path, receiver: Receiver, storage_url: str
 ) -> None:

@@ -6,11 +6,16 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import Catcher, Site, run_cli
+from tests.cli_runner import run_cli
+from tests.conftest import Catcher, Site
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 
 CONFIG = """
+[daemon]
+# fixture pages are dated 2024: alert them on the first run too
+first_run_window = "0s"
+
 [storage]
 url = "sqlite:///{db}"
 

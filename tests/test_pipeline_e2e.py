@@ -7,7 +7,8 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import Catcher, Site, run_cli
+from tests.cli_runner import run_cli
+from tests.conftest import Catcher, Site
 
 FEED = """<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"><channel><title>县融媒体</title><link>{BASE}/</link>
@@ -31,6 +32,10 @@ ART2 = """<html><body><h1>小麦夏收工作有序推进</h1><div class="date">2
 <div id="zoom"><p>全县已收获小麦五十万亩。</p></div></body></html>"""
 
 CONFIG = """
+[daemon]
+# fixture pages are dated 2024: alert them on the first run too
+first_run_window = "0s"
+
 [storage]
 url = "sqlite:///{db}"
 

@@ -6,7 +6,8 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import Catcher, Site, run_cli
+from tests.cli_runner import run_cli
+from tests.conftest import Catcher, Site
 from tests.test_pipeline_e2e import build_site, config_text
 
 

@@ -9,7 +9,8 @@ import pytest
 from aiohttp import web
 
 from daemon.commands.probe import probe_url, report
-from tests.conftest import SiteFactory, run_cli
+from tests.cli_runner import run_cli
+from tests.conftest import SiteFactory
 from tests.real_sites import RealSite
 from tests.sites import SITES, page_response
 from watchers.dates import SITE_TZ

@@ -1,14 +1,13 @@
-"""The match / rules commands, run as a user would (subprocess)."""
+"""The match / rules commands, run as a user would (the real CLI entry, in-process)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
 from rules import combined_text
+from tests.cli_runner import CliResult, cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,15 +23,8 @@ query = "疫苗"
 """
 
 
-def _run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "daemon", *args],
-        cwd=ROOT,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def _run(*args: str, stdin: str = "") -> CliResult:
+    return cli(*args, stdin=stdin, cwd=ROOT)
 
 
 def test_match_prints_one_line_per_match_with_combined_spans(tmp_path: Path) -> None:
@@ -46,8 +38,8 @@ def test_match_prints_one_line_per_match_with_combined_spans(tmp_path: Path) -> 
     data = tmp_path / "in.jsonl"
     data.write_text("\n".join(json.dumps(a, ensure_ascii=False) for a in articles) + "\n")
     proc = _run("match", "--rules", str(rules), "--input", str(data))
-    assert proc.returncode == 0, proc.stderr
-    lines = [json.loads(x) for x in proc.stdout.splitlines()]
+    assert proc.code == 0, proc.err
+    lines = [json.loads(x) for x in proc.out.splitlines()]
     assert [(x["id"], x["topic"]) for x in lines] == [("a1", "燃气安全"), ("a1", "疫苗")]
     combined = combined_text(articles[0]["title"], articles[0]["text"])
     for line in lines:
@@ -63,11 +55,11 @@ def test_match_bad_input_line_names_line_number(tmp_path: Path) -> None:
     data = tmp_path / "in.jsonl"
     data.write_text('{"id": 1, "text": "x"}\n\n{"text": "no id"}\n', encoding="utf-8")
     proc = _run("match", "--rules", str(rules), "--input", str(data))
-    assert proc.returncode == 2
-    assert proc.stderr.strip() == f'tingfeng: {data}:3: missing "id"'
+    assert proc.code == 2
+    assert proc.err.strip() == f'tingfeng: {data}:3: missing "id"'
     data.write_text("{oops\n", encoding="utf-8")
     proc = _run("match", "--rules", str(rules), "--input", str(data))
-    assert proc.returncode == 2 and f"{data}:1: not valid JSON" in proc.stderr
+    assert proc.code == 2 and f"{data}:1: not valid JSON" in proc.err
 
 
 def test_match_bad_rules_file_points_at_topic_and_column(tmp_path: Path) -> None:
@@ -77,25 +69,25 @@ def test_match_bad_rules_file_points_at_topic_and_column(tmp_path: Path) -> None
         encoding="utf-8",
     )
     proc = _run("match", "--rules", str(rules), "--input", "-", stdin="")
-    assert proc.returncode == 2
-    first, query, caret = proc.stderr.rstrip("\n").split("\n")
+    assert proc.code == 2
+    first, query, caret = proc.err.rstrip("\n").split("\n")
     assert first == f'tingfeng: {rules}: topics[1].query: unbalanced ")" at column 11 (topic "b")'
     assert caret.index("^") == 10 and query == "(A OR B) C)"
     rules.write_text('[[topics]]\nname = "a"\n', encoding="utf-8")
     proc = _run("match", "--rules", str(rules), "--input", "-", stdin="")
     expected = f"tingfeng: {rules}: topics[0].query: required, a non-empty string"
-    assert proc.stderr.strip() == expected
+    assert proc.err.strip() == expected
 
 
 def test_rules_test_marks_hits_and_sets_exit_code() -> None:
     proc = _run("rules", "test", "液化石油气 NEAR/5 检查", "--text", "瓶装液\n化石油氣安全检查")
-    assert proc.returncode == 0, proc.stderr
+    assert proc.code == 0, proc.err
     expected = ["match: 液化石油气, 检查", "text: 瓶装【液化石油氣】安全【检查】"]
-    assert proc.stdout.splitlines() == expected
+    assert proc.out.splitlines() == expected
     proc = _run("rules", "test", "化石", "--text", "液化石油气")
-    assert (proc.returncode, proc.stdout.strip()) == (1, "no match")
+    assert (proc.code, proc.out.strip()) == (1, "no match")
     proc = _run("rules", "test", "--text", "x", "--", "-招聘")  # "--": query starts with -
-    assert proc.returncode == 2 and "only exclusions" in proc.stderr
+    assert proc.code == 2 and "only exclusions" in proc.err
 
 
 SAMPLE = """\
@@ -121,13 +113,13 @@ def test_import_trendradar_round_trip(tmp_path: Path) -> None:
     src = tmp_path / "frequency_words.txt"
     src.write_text(SAMPLE, encoding="utf-8")
     proc = _run("rules", "import-trendradar", str(src))
-    assert proc.returncode == 0, proc.stderr
-    topics = tomllib.loads(proc.stdout)["topics"]
+    assert proc.code == 0, proc.err
+    topics = tomllib.loads(proc.out)["topics"]
     assert [t["name"] for t in topics] == ["华为动态", "iPhone / 苹果公司"]
     assert all(t["mode"] == "substring" and t["fields"] == ["title"] for t in topics)
-    assert f"{src}:10: @5" in proc.stderr and f"{src}:15:" in proc.stderr  # limit, ! group
+    assert f"{src}:10: @5" in proc.err and f"{src}:15:" in proc.err  # limit, ! group
     rules = tmp_path / "rules.toml"
-    rules.write_text(proc.stdout, encoding="utf-8")
+    rules.write_text(proc.out, encoding="utf-8")
     heads = [
         ("1", "华为发布新机", "华为动态"),
         ("2", "鸿蒙系统发布会广告", None),  # global filter
@@ -144,5 +136,5 @@ def test_import_trendradar_round_trip(tmp_path: Path) -> None:
     rows.append({"id": "9", "title": "无关", "text": heads[-1][1]})
     data.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
     proc = _run("match", "--rules", str(rules), "--input", str(data))
-    got = {(x["id"], x["topic"]) for x in map(json.loads, proc.stdout.splitlines())}
+    got = {(x["id"], x["topic"]) for x in map(json.loads, proc.out.splitlines())}
     assert got == {(i, name) for i, _, name in heads if name}

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from daemon import cli
 from daemon.commands import match as match_cmd
 from daemon.config import Config
 from rules import combined_text
+from tests.cli_runner import CliResult, cli
 from tests.notify_support import draft, make_config, open_db, seed
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,15 +34,8 @@ CHANNELS = '[[channels]]\nname = "ops"\nurl = "json://127.0.0.1:9/"\n'
 VACCINE = "本报讯 县疾控中心开展新冠疫苗接种工作，提醒群众按时接种。" * 3
 
 
-def _run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "daemon", *args],
-        cwd=ROOT,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def _run(*args: str, stdin: str = "") -> CliResult:
+    return cli(*args, stdin=stdin, cwd=ROOT)
 
 
 @pytest.fixture
@@ -82,8 +73,8 @@ def _ids(config: Config) -> dict[str, list[int]]:
 
 def test_summary_counts_articles_and_clusters_per_topic(stored: Config) -> None:
     proc = _run("match", "--stored", "--config", str(stored.path))
-    assert proc.returncode == 0, proc.stderr
-    lines = proc.stdout.splitlines()
+    assert proc.code == 0, proc.err
+    lines = proc.out.splitlines()
     assert lines[0] == "5 articles scanned"
     assert "燃气安全: 4 articles, 3 clusters" in lines
     assert "疫苗: 1 article, 1 cluster" in lines
@@ -98,8 +89,8 @@ def test_summary_counts_articles_and_clusters_per_topic(stored: Config) -> None:
 
 def test_jsonl_lines_name_stored_article_title_and_source(stored: Config) -> None:
     proc = _run("match", "--stored", "--format", "jsonl", "--config", str(stored.path))
-    assert proc.returncode == 0, proc.stderr
-    lines = [json.loads(x) for x in proc.stdout.splitlines()]
+    assert proc.code == 0, proc.err
+    lines = [json.loads(x) for x in proc.out.splitlines()]
     ids = _ids(stored)
     gas = [x for x in lines if x["topic"] == "燃气安全"]
     assert sorted(x["id"] for x in gas) == sorted(
@@ -120,24 +111,23 @@ def test_rules_file_replaces_config_topics(stored: Config, tmp_path: Path) -> No
     rules = tmp_path / "rules.toml"
     rules.write_text('[[topics]]\nname = "接种"\nquery = "接种 -招聘"\n', encoding="utf-8")
     proc = _run("match", "--stored", "--rules", str(rules), "--config", str(stored.path))
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines()[1:] == ["接种: 1 article, 1 cluster", "  · 疫苗接种提醒 [ytrm]"]
+    assert proc.code == 0, proc.err
+    assert proc.out.splitlines()[1:] == ["接种: 1 article, 1 cluster", "  · 疫苗接种提醒 [ytrm]"]
 
 
 def test_since_filters_by_fetch_time(stored: Config) -> None:
     proc = _run("match", "--stored", "--since", "30d", "--config", str(stored.path))
-    assert proc.returncode == 0 and proc.stdout.startswith("5 articles scanned\n")
+    assert proc.code == 0 and proc.out.startswith("5 articles scanned\n")
     proc = _run("match", "--stored", "--since", "2999-01-01", "--config", str(stored.path))
-    assert proc.returncode == 2
-    assert proc.stderr == "tingfeng: match: the database holds no articles since 2999-01-01\n"
+    assert proc.code == 2
+    assert proc.err == "tingfeng: match: the database holds no articles since 2999-01-01\n"
 
 
-def test_small_chunks_give_the_same_counts(
-    stored: Config, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_small_chunks_give_the_same_counts(stored: Config, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(match_cmd, "CHUNK", 2)
-    assert cli.main(["match", "--stored", "--config", str(stored.path)]) == 0
-    out = capsys.readouterr().out.splitlines()
+    proc = _run("match", "--stored", "--config", str(stored.path))
+    assert proc.code == 0, proc.err
+    out = proc.out.splitlines()
     assert out[0] == "5 articles scanned"
     assert "燃气安全: 4 articles, 3 clusters" in out
 
@@ -151,21 +141,21 @@ def test_small_chunks_give_the_same_counts(
 )
 def test_bad_arguments_are_one_line(stored: Config, args: list[str], message: str) -> None:
     proc = _run("match", "--stored", *args, "--config", str(stored.path))
-    assert proc.returncode == 2
-    assert proc.stderr == f"tingfeng: {message}\n"
+    assert proc.code == 2
+    assert proc.err == f"tingfeng: {message}\n"
 
 
 def test_missing_and_empty_database_are_one_line(tmp_path: Path) -> None:
     config = make_config(tmp_path, CHANNELS, topics=TOPICS)
     db_path = config.storage_url()[len("sqlite:///") :]
     proc = _run("match", "--stored", "--config", str(config.path))
-    assert proc.returncode == 2
-    assert proc.stderr == f"tingfeng: {db_path}: no database yet (run `tingfeng once` first)\n"
+    assert proc.code == 2
+    assert proc.err == f"tingfeng: {db_path}: no database yet (run `tingfeng once` first)\n"
     assert not Path(db_path).exists()  # the check did not create it
     sqlite3.connect(db_path).close()
     proc = _run("match", "--stored", "--config", str(config.path))
-    assert proc.returncode == 2
-    assert proc.stderr == "tingfeng: match: the database holds no articles\n"
+    assert proc.code == 2
+    assert proc.err == "tingfeng: match: the database holds no articles\n"
 
 
 def test_summary_of_jsonl_input_counts_each_article_as_its_cluster(tmp_path: Path) -> None:
@@ -174,13 +164,13 @@ def test_summary_of_jsonl_input_counts_each_article_as_its_cluster(tmp_path: Pat
     lines = [{"id": [1], "text": "新冠疫苗接种"}, {"id": 2, "title": "疫苗", "source": "jnrb"}]
     stdin = "\n".join(json.dumps(x, ensure_ascii=False) for x in lines)
     proc = _run("match", "--rules", str(rules), "--input", "-", "--format", "summary", stdin=stdin)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines() == [
+    assert proc.code == 0, proc.err
+    assert proc.out.splitlines() == [
         "2 articles scanned",
         "疫苗: 2 articles, 2 clusters",
         "  · [1]",
         "  · 疫苗 [jnrb]",
     ]
     proc = _run("match", "--rules", str(rules), "--input", "-", "--since", "7d")
-    assert proc.returncode == 2
-    assert proc.stderr == "tingfeng: match: --since only applies to --stored\n"
+    assert proc.code == 2
+    assert proc.err == "tingfeng: match: --since only applies to --stored\n"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import Catcher, Site, run_cli
+from tests.cli_runner import run_cli
+from tests.conftest import Catcher, Site
 from tests.test_pipeline_e2e import build_site, config_text
 
 TOKEN = "T0pSecretT0ken99"

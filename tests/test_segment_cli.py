@@ -3,34 +3,24 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.cli_runner import CliResult, cli
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "tests" / "fixtures" / "pages" / "page-d-before-long.txt"
 
 
-def run(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "daemon", "segment", *args],
-        input=stdin,
-        capture_output=True,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-    )
-    return subprocess.CompletedProcess(
-        proc.args, proc.returncode, proc.stdout.decode(), proc.stderr.decode()
-    )
+def run(*args: str, stdin: bytes = b"") -> CliResult:
+    return cli("segment", *args, stdin=stdin, cwd=ROOT)
 
 
 def test_json_is_an_array_of_items_with_the_promised_keys() -> None:
     result = run(str(PAGE), "--format", "json")
-    assert result.returncode == 0, result.stderr
-    items = json.loads(result.stdout)
+    assert result.code == 0, result.err
+    items = json.loads(result.out)
     assert len(items) == 7
     for item in items:
         assert {
@@ -49,15 +39,15 @@ def test_json_is_an_array_of_items_with_the_promised_keys() -> None:
 
 def test_stdin_and_text_format() -> None:
     result = run("-", "--format", "text", stdin=PAGE.read_bytes())
-    assert result.returncode == 0, result.stderr
-    assert "[1] article · 鱼台: 鱼台县农业农村局 / 稻田综合种养带动农民增收" in result.stdout
+    assert result.code == 0, result.err
+    assert "[1] article · 鱼台: 鱼台县农业农村局 / 稻田综合种养带动农民增收" in result.out
 
 
 def test_empty_file_gives_an_empty_array(tmp_path: Path) -> None:
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
     result = run(str(empty))
-    assert result.returncode == 0 and json.loads(result.stdout) == []
+    assert result.code == 0 and json.loads(result.out) == []
 
 
 @pytest.mark.parametrize(
@@ -75,7 +65,7 @@ def test_bad_input_exits_2_with_one_line(
     if data is not None:
         path.write_bytes(data)
     result = run(str(path))
-    assert result.returncode == 2
-    assert result.stdout == ""
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.stderr
+    assert result.code == 2
+    assert result.out == ""
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.err

@@ -14,6 +14,10 @@ from daemon.config import parse_config
 from daemon.demo.site import start_site
 
 DEMO_CONFIG = """\
+[daemon]
+# the demo pages are dated May 2024: alert them on the first run anyway
+first_run_window = "0s"
+
 [storage]
 url = "sqlite:///{db}"
 

@@ -7,9 +7,11 @@ from typing import Any
 
 from daemon.commands._shared import config_from, run_async
 from daemon.config import Config
+from daemon.notify.operator import alert_operator
 from daemon.notify.outbox import DeliveryReport
 from daemon.pipeline import SourceReport
 from daemon.runtime import open_pipeline
+from storage.identity import DatabaseIdentityError
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -20,7 +22,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 async def one_cycle(config: Config) -> tuple[list[SourceReport], DeliveryReport]:
     async with open_pipeline(config) as pipeline:
-        return await pipeline.cycle()
+        try:
+            return await pipeline.cycle()
+        except DatabaseIdentityError as exc:
+            await alert_operator(config, "数据库被删除或替换，听风已停止", str(exc))
+            raise
 
 
 def print_reports(reports: list[SourceReport], delivered: DeliveryReport) -> None:

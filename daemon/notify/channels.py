@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import weakref
 from typing import Any
 
 import apprise
@@ -168,12 +169,16 @@ class Sender:
             raise SendError(lines[-1] if lines else "the service did not confirm delivery")
 
 
-_SENDERS: dict[str, Sender] = {}
+_SENDERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, Sender]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def sender_for(channel: ChannelConfig) -> Sender:
-    """One Sender per channel for the process, so its rate limit holds across passes."""
-    current = _SENDERS.get(channel.name)
+    """One Sender per channel for the event loop (the daemon's runs for its lifetime), so its
+    rate limit holds across passes; its limiter's lock must not outlive the loop it serves."""
+    senders = _SENDERS.setdefault(asyncio.get_running_loop(), {})
+    current = senders.get(channel.name)
     if current is None or current.channel != channel:
-        current = _SENDERS[channel.name] = Sender(channel)
+        current = senders[channel.name] = Sender(channel)
     return current

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
-from datasketch import MinHash
 
 from rules.normalize import normalize
 from storage.dedup.config import DedupConfig
@@ -51,6 +50,10 @@ _M1, _M2 = np.uint32(0x85EBCA6B), np.uint32(0xC2B2AE35)
 
 @lru_cache(maxsize=8)
 def _permutations(num_perm: int) -> np.ndarray:
+    # Imported on first use: datasketch loads scipy (about a second), which commands
+    # that never sketch an article (outbox, sources, a once with nothing new) skip.
+    from datasketch import MinHash
+
     return np.asarray(
         MinHash(num_perm=num_perm, seed=SEED, scheme=_SCHEME).permutations, dtype=np.uint32
     )

@@ -64,6 +64,11 @@ def ends_sentence(text: str) -> bool:
     return bool(text) and text[-1] in TERMINAL
 
 
+def is_furniture(text: str) -> bool:
+    """Page number, date, editor lines: printed on the page, part of no item or banner."""
+    return bool(_FURNITURE.search(text)) and len(text) <= 40
+
+
 def is_banner(text: str) -> bool:
     """Section banners led by a symbol (``●政策发布平台``) and page furniture."""
     if text[:1] in _SYMBOL and not CREDIT_LINE.match(text):

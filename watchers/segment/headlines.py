@@ -1,19 +1,24 @@
-"""Which body does each headline belong to, and which line is kicker, title, banner.
+"""Which body does each headline line belong to, and which line is kicker, title, banner.
 
 Pages disagree on order: print layout puts a headline before its body, text pulled
-out of a PDF often puts it after. Two kinds of evidence decide, per page and then
-per headline:
+out of a PDF often puts it after, and one page can mix both. So every run of
+headline-shaped lines between two bodies is cut in up to three parts: the lines
+heading the body before it (printed after that body), page-level lines (banners,
+section headers: no article's), and the lines heading the body after it. Evidence:
 
-* structure: a page that opens on a dateline and ends on a headline reads
-  "body then headline"; one that opens on a headline and ends on body reads
-  "headline then body";
 * content: a headline shares rare words with its own body far more than with its
-  neighbour's (words found in every nearby body, like the county name, weigh little).
+  neighbour's (words found in every nearby body, like the county name, weigh little);
+  a kicker names its body's place, unit or theme, so a "kicker" sharing no word with
+  the body is a banner;
+* habit: the page's own order (before/after), learned from the headlines whose body
+  is clear on content, plus the page edges (a page opening on a dateline prints its
+  headlines after their bodies);
+* shape: every article should get a headline, at most kicker + title (+ a dashed
+  subtitle); a run of three or more lines above the first headline is a banner block.
 
-A small dynamic programme then gives each headline group to the body before or after
-it (or to none: a banner), at most one group per article, maximising page prior plus
-word overlap. Headline words come from jieba, loaded lazily once; bodies are only
-searched with ``in``, so the cost stays proportional to headline text, not page text.
+A dynamic programme over the page picks the cuts maximising the total, at most one
+headline per article. Headline words come from jieba, loaded lazily once; bodies are
+only searched with ``in``, so the cost stays proportional to headline text.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,8 +35,16 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import jieba
 
-_PRIOR = 0.6  # what the page-level order is worth against one headline's word overlap
-_UNASSIGNED = -0.3  # a headline-like group left without an article is likely a banner
+_PRIOR = 0.4  # what the page's habit is worth against one headline's word overlap
+_HEADED = 0.5  # an article with a headline: never leave a title empty without cause
+_BANNER = -0.2  # a headline-shaped line left to no article (a banner) is the exception
+_LONE_KICKER = -0.6  # a kicker that shares no word with its body is a banner instead
+_STUB = -0.4  # a "title" of a few characters is a kicker or place line, not a headline
+_CERTAIN = 0.3  # overlap margin over the other neighbour that makes a headline's body certain
+_ORG = re.compile(
+    r"(?:[县区市镇乡村局委办厅处科所站队部社]|街道|社区|中心|公司|集团|学校|医院|法院|"
+    r"学院|研究院|检察院|协会|联合会|妇联|团委|开发区|管委会)$"
+)
 _WINDOW = 6  # idf is computed over this many articles either side (page-local)
 _ADMIN = frozenset("省市县区镇乡村")  # place-name suffixes a dateline often drops
 _lock = threading.Lock()
@@ -61,33 +75,49 @@ def head_words(text: str) -> tuple[str, ...]:
     return tuple(seen)
 
 
+def _words(head: str | Sequence[str]) -> tuple[str, ...]:
+    lines = [head] if isinstance(head, str) else head
+    seen: dict[str, None] = {}
+    for line in lines:
+        for word in head_words(line):
+            seen.setdefault(word, None)
+    return tuple(seen)
+
+
 @dataclass(slots=True)
 class Overlap:
     """Word overlap between headline text and nearby article bodies, rare words weighing more."""
 
     bodies: Sequence[str | None]  # None for units that cannot take a headline (photos)
 
-    def score(self, head: str, unit: int) -> float:
-        """Share of the headline's (idf-weighted) words found in body ``unit``, 0..1."""
-        found, total = self._weights(head, unit)
+    def score(self, head: str | Sequence[str], unit: int) -> float:
+        """Share of the headline's (idf-weighted) words found in body ``unit``, 0..1.
+
+        Several lines are tokenised one by one: joining a kicker to its title would
+        make up words across the seam.
+        """
+        found, total = self._weights(_words(head), unit)
         return found / total if total else 0.0
 
     def mentions(self, line: str, unit: int) -> bool:
         """Whether body ``unit`` uses any word of ``line`` (``梁山县`` also as ``梁山``)."""
         body = self.bodies[unit] or ""
+        compact = line.replace(" ", "").replace("\u3000", "")
+        if len(compact) >= 2 and (compact in body or compact[:-1] in body):
+            return True
         for word in head_words(line):
             if word in body or (len(word) >= 3 and word[-1] in _ADMIN and word[:-1] in body):
                 return True
         return False
 
-    def _weights(self, head: str, unit: int) -> tuple[float, float]:
+    def _weights(self, words: Sequence[str], unit: int) -> tuple[float, float]:
         body = self.bodies[unit]
-        if body is None or not head:
+        if body is None or not words:
             return 0.0, 0.0
         lo, hi = max(0, unit - _WINDOW), min(len(self.bodies), unit + _WINDOW + 1)
         near = [b for b in self.bodies[lo:hi] if b is not None]
         total = found = 0.0
-        for word in head_words(head):
+        for word in words:
             df = sum(word in b for b in near)
             if df == 0:
                 continue
@@ -98,104 +128,199 @@ class Overlap:
         return found, total
 
 
-def page_order(groups: Sequence[str], takes: Sequence[bool], overlap: Overlap) -> bool:
-    """True when this page prints headlines after their bodies.
+@dataclass(frozen=True, slots=True)
+class HeadLine:
+    """One headline-shaped paragraph as printed: its lines, font size, dashed subtitle."""
 
-    ``groups[i]`` is the headline text between unit i-1 and unit i (``groups[0]``
-    before the first unit, ``groups[-1]`` after the last); ``takes[u]`` says
-    whether unit u can carry a headline.
+    text: str
+    printed: tuple[str, ...] = ()
+    size: float | None = None
+    subtitle: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Headline:
+    """The headline chosen for one article, and how sure the choice is."""
+
+    kicker: str
+    title: str
+    subtitle: str
+    confidence: float
+
+
+@dataclass(slots=True)
+class Plan:
+    """Headline of each unit (by index) and the page-level lines of each gap."""
+
+    heads: dict[int, Headline]
+    banners: list[list[str]]  # per gap: lines that belong to no article
+    after: bool  # the page's habit
+
+
+def fold_subtitles(lines: Sequence[HeadLine]) -> list[HeadLine]:
+    """A line opening with a dash is the subtitle of the line above it."""
+    out: list[HeadLine] = []
+    for line in lines:
+        if line.text.lstrip().startswith(("——", "──", "—", "－－")) and out:
+            prev = out[-1]
+            out[-1] = HeadLine(prev.text, prev.printed, prev.size, line.text.lstrip("—─－ "))
+        else:
+            out.append(line)
+    return out
+
+
+def plan(gaps: Sequence[Sequence[HeadLine]], takes: Sequence[bool], overlap: Overlap) -> Plan:
+    """Cut every gap's lines into (heads the body before, banners, heads the body after).
+
+    ``gaps[i]`` holds the headline-shaped lines between unit i-1 and unit i
+    (``gaps[0]`` above the first unit, ``gaps[-1]`` below the last); ``takes[u]``
+    says whether unit u can carry a headline (photos cannot).
     """
-    n = len(takes)
-    evidence = 1.0 if not groups[0] else -1.0
-    evidence += 1.0 if groups[n] else -1.0
-    for i in range(1, n):
-        if groups[i] and takes[i - 1] and takes[i]:
-            evidence += 2 * (overlap.score(groups[i], i - 1) - overlap.score(groups[i], i))
-    return evidence > 0
-
-
-def assign(
-    groups: Sequence[str], takes: Sequence[bool], overlap: Overlap, after: bool
-) -> list[int | None]:
-    """For each group, the unit it heads (None: no unit, a banner).
-
-    Group i may go to unit i-1 (after its body) or unit i (before it); each unit
-    takes at most one group. Exact optimum by dynamic programming over a path.
-    """
-    n = len(takes)
+    folded = [fold_subtitles(g) for g in gaps]
+    first = _search(folded, takes, overlap, 0.0, 0.0)
+    after = _habit(folded, takes, overlap, first)
     prior_after, prior_before = (_PRIOR, 0.0) if after else (0.0, _PRIOR)
-    # best[c]: best score so far given whether unit i (the next one) is already claimed
-    best: dict[bool, float] = {False: 0.0}
-    back: list[dict[bool, tuple[bool, int | None]]] = []
-    for i in range(n + 1):
-        nxt: dict[bool, float] = {}
-        choice: dict[bool, tuple[bool, int | None]] = {}
+    cuts = _search(folded, takes, overlap, prior_after, prior_before)
+    heads: dict[int, Headline] = {}
+    banners: list[list[str]] = []
+    for i, (lines, (a, b)) in enumerate(zip(folded, cuts, strict=True)):
+        m = len(lines)
+        if a:
+            heads[i - 1] = _headline(lines[:a], i - 1, overlap, agrees=after)
+        if b:
+            trimmed = i == 0 and m >= 4
+            heads[i] = _headline(lines[m - b :], i, overlap, agrees=not after, trimmed=trimmed)
+        banners.append([line.text for line in lines[a : m - b]])
+    return Plan(heads, banners, after)
 
-        def offer(
-            state: bool,
-            value: float,
-            prev: bool,
-            target: int | None,
-            nxt: dict[bool, float] = nxt,
-            choice: dict[bool, tuple[bool, int | None]] = choice,
-        ) -> None:
-            if value > nxt.get(state, -math.inf):
-                nxt[state] = value
-                choice[state] = (prev, target)
 
-        for claimed, value in best.items():
-            head = groups[i]
-            if not head:
-                offer(False, value, claimed, None)
+def _options(m: int, i: int, takes: Sequence[bool]) -> list[tuple[int, int]]:
+    n = len(takes)
+    out = []
+    for a in range(min(2, m) + 1):
+        if a and not (i >= 1 and takes[i - 1]):
+            continue
+        for b in range(min(2, m - a) + 1):
+            if b and not (i < n and takes[i]):
                 continue
-            offer(False, value + _UNASSIGNED, claimed, None)
-            if i >= 1 and takes[i - 1] and not claimed:
-                offer(False, value + prior_after + overlap.score(head, i - 1), claimed, i - 1)
-            if i < n and takes[i]:
-                offer(True, value + prior_before + overlap.score(head, i), claimed, i)
+            if i == 0 and m >= 4 and b == 2:
+                continue  # a page-top run: the line above the title ends the banner block
+            out.append((a, b))
+    return out
+
+
+def _fit(part: Sequence[HeadLine], unit: int, overlap: Overlap) -> float:
+    value = overlap.score([line.text for line in part], unit)
+    if len(part[-1].text.replace(" ", "")) < 5:
+        value += _STUB
+    if len(part) == 2 and not _sized_title(part) and not overlap.mentions(part[0].text, unit):
+        value += _LONE_KICKER
+    return value
+
+
+def _sized_title(part: Sequence[HeadLine]) -> bool:
+    s1, s2 = part[0].size, part[1].size
+    return s1 is not None and s2 is not None and s1 > s2 * 1.1
+
+
+def _search(
+    gaps: Sequence[Sequence[HeadLine]],
+    takes: Sequence[bool],
+    overlap: Overlap,
+    prior_after: float,
+    prior_before: float,
+) -> list[tuple[int, int]]:
+    """Best (a, b) cut per gap: exact optimum by dynamic programming along the page."""
+    # best[claimed]: best total so far, given whether the next unit already has a headline
+    best: dict[bool, float] = {False: 0.0}
+    back: list[dict[bool, tuple[bool, tuple[int, int]]]] = []
+    for i, lines in enumerate(gaps):
+        m = len(lines)
+        nxt: dict[bool, float] = {}
+        choice: dict[bool, tuple[bool, tuple[int, int]]] = {}
+        for claimed, value in best.items():
+            for a, b in _options(m, i, takes):
+                if a and claimed:
+                    continue
+                total = value + _BANNER * (m - a - b)
+                if a:
+                    total += _HEADED + prior_after + _fit(lines[:a], i - 1, overlap)
+                if b:
+                    total += _HEADED + prior_before + _fit(lines[m - b :], i, overlap)
+                state = b > 0
+                if total > nxt.get(state, -math.inf):
+                    nxt[state] = total
+                    choice[state] = (claimed, (a, b))
         back.append(choice)
         best = nxt
     state = max(best, key=lambda s: best[s])
-    targets: list[int | None] = [None] * (n + 1)
-    for i in range(n, -1, -1):
-        prev, target = back[i][state]
-        targets[i] = target
-        state = prev
-    return targets
+    cuts: list[tuple[int, int]] = [(0, 0)] * len(gaps)
+    for i in range(len(gaps) - 1, -1, -1):
+        state, cuts[i] = back[i][state]
+    return cuts
 
 
-def split_group(
-    lines: Sequence[str],
-    sizes: Sequence[float | None],
+def _habit(
+    gaps: Sequence[Sequence[HeadLine]],
+    takes: Sequence[bool],
     overlap: Overlap,
-    unit: int,
-    after: bool,
-) -> tuple[str, str, str]:
-    """(kicker, title, subtitle) from a headline group's lines, extra lines being banners.
+    cuts: Sequence[tuple[int, int]],
+) -> bool:
+    """True when this page prints headlines after their bodies.
 
-    The title is the last line of the pair (kicker above title), or the line in the
-    largest font when the PDF says so; a line opening with a dash is a subtitle.
-    With three or more lines the pair next to the body is kicker and title and the
-    rest are banners (word overlap cannot decide this: a section banner shares its
-    theme with the articles under it). A kicker names the body's place, unit or
-    theme, so a first line sharing no word with the body is a banner instead.
+    The page edges say it (a page opening on a body, or closing on headlines), and
+    so does every headline whose body is certain: it shares clearly more words with
+    that body than with the body on its other side.
     """
-    subtitle = ""
-    rest: list[tuple[str, float | None]] = []
-    for line, size in zip(lines, sizes, strict=True):
-        if line.lstrip().startswith(("——", "──", "—", "－－")) and rest:
-            subtitle = line.lstrip("—─－ ")
-        else:
-            rest.append((line, size))
-    if not rest:
-        return "", subtitle, ""
-    if len(rest) > 2:
-        rest = rest[:2] if after else rest[-2:]
-    if len(rest) == 1:
-        return "", rest[0][0], subtitle
-    (first, s1), (second, s2) = rest
-    if s1 is not None and s2 is not None and s1 > s2 * 1.1:
-        return "", first, subtitle or second
-    if not overlap.mentions(first, unit):
-        return "", second, subtitle
-    return first, second, subtitle
+    n = len(takes)
+    evidence = 1.0 if not gaps[0] else 0.0
+    evidence += 1.0 if gaps[n] else -1.0
+    for i, (lines, (a, b)) in enumerate(zip(gaps, cuts, strict=True)):
+        m = len(lines)
+        if a:
+            part = [x.text for x in lines[:a]]
+            own = overlap.score(part, i - 1)
+            other = overlap.score(part, i) if i < n else 0.0
+            evidence += 1.0 if own - other >= _CERTAIN else 0.0
+        if b:
+            part = [x.text for x in lines[m - b :]]
+            own = overlap.score(part, i)
+            other = overlap.score(part, i - 1) if i >= 1 else 0.0
+            evidence -= 1.0 if own - other >= _CERTAIN else 0.0
+    return evidence > 0
+
+
+def _headline(
+    part: Sequence[HeadLine],
+    unit: int,
+    overlap: Overlap,
+    *,
+    agrees: bool,
+    trimmed: bool = False,
+) -> Headline:
+    """The headline, with a confidence from word overlap, the habit and the shape."""
+    kicker, title, subtitle = split_part(part)
+    confidence = 0.45 + 0.45 * min(1.0, overlap.score([kicker, title], unit))
+    confidence += 0.1 if agrees else 0.0
+    confidence -= 0.15 if trimmed else 0.0
+    return Headline(kicker, title, subtitle, round(max(0.05, min(1.0, confidence)), 2))
+
+
+def split_part(part: Sequence[HeadLine]) -> tuple[str, str, str]:
+    """(kicker, title, subtitle) of the lines heading one article.
+
+    Two lines are kicker and title, unless the PDF prints the first larger (then it
+    is the title and the second its subtitle). One paragraph printed on two lines is
+    a wrapped title, or a kicker and title set in one box when its first line names
+    a place or unit (``经开区综合行政执法局`` / ``精细执法 城市有序``).
+    """
+    if len(part) == 2:
+        first, second = part
+        if _sized_title(part):
+            return "", first.text, first.subtitle or second.text
+        return first.text, second.text, second.subtitle
+    (line,) = part
+    printed = line.printed
+    if len(printed) >= 2 and _ORG.search(printed[0].strip()) and len(printed[0].strip()) >= 3:
+        return printed[0].strip(), "".join(p.strip() for p in printed[1:]), line.subtitle
+    return "", line.text, line.subtitle

@@ -23,7 +23,9 @@ class PageItem:
     ``text`` holds the dateline/byline and the body, never the headline, so that
     downstream matching sees each word once. ``continued_to``/``continued_from``
     hold the page label of a ``（下转第2版）``/``（上接第1版）`` marker so a later
-    stage can join the parts.
+    stage can join the parts. ``banner`` holds the page-level lines in force above
+    the item (series header, section title: one per line), never part of a headline;
+    ``confidence`` (0..1) says how sure the headline choice is.
     """
 
     kind: str
@@ -34,6 +36,8 @@ class PageItem:
     continued_to: str = ""
     continued_from: str = ""
     subtitle: str = ""
+    banner: str = ""
+    confidence: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape promised by ``tingfeng segment --format json``."""
@@ -78,3 +82,4 @@ class Para:
     big: bool = False  # printed larger than the body text (PDF headline)
     full_last: bool = False  # its last line ran to the column edge (a cut, not an end)
     extra: list[str] = field(default_factory=list)  # credit paragraphs folded into this one
+    lines: list[str] = field(default_factory=list)  # as printed (a two-line headline's parts)

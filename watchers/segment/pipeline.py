@@ -16,10 +16,11 @@ from watchers.segment.cues import (
     CREDIT_TAIL,
     DATELINE,
     is_banner,
+    is_furniture,
     looks_like_head,
     place_of,
 )
-from watchers.segment.headlines import Overlap, assign, page_order, split_group
+from watchers.segment.headlines import HeadLine, Headline, Overlap, head_words, plan
 from watchers.segment.model import Block, PageItem, Para, Role
 from watchers.segment.unwrap import unwrap
 
@@ -180,6 +181,7 @@ def _cut(paras: list[Para]) -> tuple[list[_Unit], list[list[Para]]]:
         groups.append(paras[group_starts[n] : start])
     groups.append(paras[end:])
     _rehome_orphans(units, groups)
+    _split_briefs(units, groups)
     for unit in units:
         for para in unit.paras:
             unit.continued_to = para.continued_to or unit.continued_to
@@ -209,36 +211,100 @@ def _rehome_orphans(units: list[_Unit], groups: list[list[Para]]) -> None:
         k += 1
 
 
+def _split_briefs(units: list[_Unit], groups: list[list[Para]]) -> None:
+    """On a page of briefs (简讯), a one-line headline inside a unit opens the next brief.
+
+    Briefs often carry no dateline, so nothing opens them but their headline, which
+    looks just like a subhead. The page's habit decides: where the articles that hold
+    no such line are single paragraphs, a line whose words recur in the paragraph
+    after it (and not before it) is the next brief's headline, not a subhead.
+    """
+    plain = [
+        sum(p.role is not Role.HEAD for p in u.paras)
+        for u in units
+        if u.kind == "article" and not any(p.role is Role.HEAD for p in u.paras)
+    ]
+    if len(plain) < 2 or sorted(plain)[len(plain) // 2] > 1:
+        return
+    k = 0
+    while k < len(units):
+        unit = units[k]
+        cut = _brief_cut(unit.paras) if unit.kind == "article" else None
+        if cut is not None:
+            head, rest = unit.paras[cut], unit.paras[cut + 1 :]
+            unit.paras = unit.paras[:cut]
+            units.insert(k + 1, _Unit("article", rest))
+            groups.insert(k + 1, [head])
+        k += 1
+
+
+def _brief_cut(paras: list[Para]) -> int | None:
+    """Index of a lone headline line between two one-paragraph briefs, if any.
+
+    Its words recur on one side only: after it on pages printing headlines first,
+    before it on pages printing them after the body; the headline stage decides which.
+    """
+    for j in range(1, len(paras) - 1):
+        head = paras[j]
+        if head.role is not Role.HEAD or paras[j - 1].role is Role.HEAD:
+            continue
+        if paras[j + 1].role is not Role.BODY:
+            continue
+        if not _one_paragraph(paras[:j][::-1]) or not _one_paragraph(paras[j + 1 :]):
+            continue  # a section of a longer story: a subhead
+        words = head_words(head.text)
+        if not words:
+            continue
+        ahead = sum(w in paras[j + 1].text for w in words) / len(words)
+        behind = sum(w in paras[j - 1].text for w in words) / len(words)
+        if max(ahead, behind) >= 0.5 and abs(ahead - behind) >= 0.3:
+            return j
+    return None
+
+
+def _one_paragraph(paras: list[Para]) -> bool:
+    """Whether the run (read outwards from a headline) is one paragraph up to a headline."""
+    return len(paras) == 1 or paras[1].role is Role.HEAD
+
+
 def _assemble(units: list[_Unit], groups: list[list[Para]]) -> list[PageItem]:
-    """Attach headline groups to units and build the page items."""
+    """Attach headlines to units, note the banners in force, build the page items."""
     takes = [u.kind == "article" for u in units]
     overlap = Overlap([u.text if take else None for u, take in zip(units, takes, strict=True)])
-    heads = ["".join(p.text for p in g if p.role is Role.HEAD) for g in groups]
-    after = page_order(heads, takes, overlap)
-    targets = assign(heads, takes, overlap, after)
-    headline_of = {unit: k for k, unit in enumerate(targets) if unit is not None}
+    gaps = [
+        [HeadLine(p.text, tuple(p.lines), p.size) for p in g if p.role is Role.HEAD] for g in groups
+    ]
+    chosen = plan(gaps, takes, overlap)
     items: list[PageItem] = []
+    banner = ""
     for k, unit in enumerate(units):
+        symbols = [p.text for p in groups[k] if p.role is Role.BANNER and not is_furniture(p.text)]
+        if lines := symbols + chosen.banners[k]:
+            banner = "\n".join(lines)
         text = unit.text
         if not text:
             continue
-        kicker = title = subtitle = ""
-        if k in headline_of:
-            lines = [p for p in groups[headline_of[k]] if p.role is Role.HEAD]
-            kicker, title, subtitle = split_group(
-                [p.text for p in lines], [p.size for p in lines], overlap, k, after
-            )
         opener = unit.paras[0]
+        head = chosen.heads.get(k)
         items.append(
             PageItem(
                 kind=unit.kind,
-                kicker=kicker,
-                title=title,
+                kicker=head.kicker if head else "",
+                title=head.title if head else "",
                 place=opener.place if opener.role is Role.DATELINE else "",
                 text=text,
                 continued_to=unit.continued_to,
                 continued_from=unit.continued_from,
-                subtitle=subtitle,
+                subtitle=head.subtitle if head else "",
+                banner=banner,
+                confidence=_confidence(unit, head),
             )
         )
     return items
+
+
+def _confidence(unit: _Unit, head: Headline | None) -> float:
+    """Photos are sure when a credit closes the caption; articles as sure as their headline."""
+    if unit.kind == "photo":
+        return 1.0 if CREDIT_TAIL.search(unit.paras[0].text) else 0.7
+    return head.confidence if head else 0.2

@@ -2,9 +2,11 @@
 
 Why these rules: a page's column width is visible in its line lengths, so a line
 that ends a sentence *and* stops short of the column width ended a paragraph; any
-other line break is a wrap. A blank line marks a text box or column break; a block
-that stops mid-sentence (open punctuation, or punctuated prose without a full stop)
-was cut there and continues in the next block unless that block opens something new.
+other line break is a wrap. A short unpunctuated line opening a box above prose is a
+line of its own (a headline printed in the same box as a photo caption). A blank
+line marks a text box or column break; a block that stops mid-sentence (open
+punctuation, or punctuated prose without a full stop) was cut there and continues in
+the next block unless that block opens something new.
 """
 
 from __future__ import annotations
@@ -61,28 +63,66 @@ def _starts_item(line: str) -> bool:
     return bool(DATELINE.match(line)) or bool(CREDIT_LINE.match(line))
 
 
-def _split_block(block: Block) -> list[Para]:
-    """Rejoin a block's wrapped lines into paragraphs."""
+def _standalone(line: str, full: int, rest: list[str]) -> bool:
+    """A short unpunctuated line above prose cannot be a wrap: it stands alone.
+
+    Above more short lines it is part of a headline printed over several lines,
+    which the headline stage takes apart.
+    """
+    return (
+        any(SENTENCE_PUNCT.search(later) or ends_sentence(later) for later in rest)
+        and width(line) < 0.85 * full
+        and not SENTENCE_PUNCT.search(line)
+        and not ends_sentence(line)
+        and not CREDIT_TAIL.search(line)
+    )
+
+
+def _split_block(block: Block, column: int) -> list[Para]:
+    """Rejoin a block's wrapped lines into paragraphs.
+
+    ``column`` is the page's usual line width (0 when unknown): a one-line block that
+    fills it and stops mid-sentence was cut by a column break like a longer one.
+    """
     lines = block.lines
     full = max(width(line.lstrip("\t")) for line in lines)
     paras: list[Para] = []
-    text, count = "", 0
+    text, printed = "", list[str]()
     for i, raw in enumerate(lines):
         line = raw.lstrip("\t")
-        new_para = bool(text) and (raw.startswith("\t") or _starts_item(line))
-        if new_para:
-            paras.append(Para(text, count, block.size))
-            text, count = "", 0
-        text, count = join_lines(text, line), count + 1
         is_last = i == len(lines) - 1
-        if not is_last and ends_sentence(line) and width(line) < 0.85 * full:
-            paras.append(Para(text, count, block.size))
-            text, count = "", 0
+        rest = [later.lstrip("\t") for later in lines[i + 1 :]]
+        alone = not text and not is_last and _standalone(line, full, rest)
+        new_para = bool(text) and (raw.startswith("\t") or _starts_item(line) or alone)
+        if new_para:
+            paras.append(Para(text, len(printed), block.size, lines=printed))
+            text, printed = "", []
+        text, printed = join_lines(text, line), [*printed, line]
+        if not is_last and (alone or (ends_sentence(line) and width(line) < 0.85 * full)):
+            paras.append(Para(text, len(printed), block.size, lines=printed))
+            text, printed = "", []
     if text:
-        paras.append(Para(text, count, block.size))
+        paras.append(Para(text, len(printed), block.size, lines=printed))
     last = lines[-1].lstrip("\t")
-    paras[-1].full_last = len(lines) > 1 and width(last) >= 0.85 * full
+    if len(lines) > 1:
+        paras[-1].full_last = width(last) >= 0.85 * full
+    else:
+        paras[-1].full_last = bool(column) and width(last) >= 0.9 * column
     return paras
+
+
+def _column(blocks: list[Block]) -> int:
+    """The page's usual line width: the commonest width among wrapped blocks' lines."""
+    counts: dict[int, int] = {}
+    for block in blocks:
+        if len(block.lines) >= 3:
+            for line in block.lines[:-1]:
+                w = width(line.lstrip("\t"))
+                counts[w] = counts.get(w, 0) + 1
+    if not counts:
+        return 0
+    best = max(counts, key=lambda w: counts[w])
+    return best if counts[best] >= 3 else 0
 
 
 def _cut_mid_sentence(para: Para) -> bool:
@@ -94,9 +134,10 @@ def _cut_mid_sentence(para: Para) -> bool:
         return False
     if text[-1] in OPEN_ENDERS:
         return True
-    if not SENTENCE_PUNCT.search(text):
+    marks = len(SENTENCE_PUNCT.findall(text))
+    if not marks:
         return False
-    return len(text) >= 20 or para.full_last
+    return len(text) >= 20 or para.full_last or marks >= 2
 
 
 def _opens_something(para: Para) -> bool:
@@ -118,8 +159,9 @@ def _same_font(a: Para, b: Para) -> bool:
 def unwrap(blocks: list[Block]) -> list[Para]:
     """Paragraphs of the page in order, wraps and column cuts undone."""
     paras: list[Para] = []
+    column = _column(blocks)
     for block in blocks:
-        parts = _split_block(block)
+        parts = _split_block(block, column)
         first = parts[0]
         if (
             paras
@@ -130,6 +172,7 @@ def unwrap(blocks: list[Block]) -> list[Para]:
             prev = paras[-1]
             prev.text = join_lines(prev.text, first.text)
             prev.nlines += first.nlines
+            prev.lines = [*prev.lines, *first.lines]
             prev.full_last = first.full_last
             parts = parts[1:]
         paras.extend(parts)
