@@ -24,7 +24,6 @@ from daemon.silence import (
     HISTORY_DAYS,
     due_retries,
     empty_run_reason,
-    is_skipped,
     silence,
     update_retries,
 )
@@ -40,12 +39,13 @@ from storage.catalog import (
     sync_catalog,
 )
 from storage.db import Database
-from storage.dedup.continuations import join_continuations
+from storage.dedup.joins import join_continuations
 from storage.history import article_days, last_article_at
 from storage.identity import DatabaseIdentityError
 from storage.models import Article, Source
 from storage.types import utcnow
-from watchers.base import ArticleDraft, NoArticlesError, WatchContext, WatchError
+from watchers.article import ArticleDraft
+from watchers.base import NoArticlesError, WatchContext, WatchError
 from watchers.fetch import Fetcher, FetchError
 from watchers.registry import watcher_for
 from watchers.settings import SourceConfig
@@ -170,7 +170,7 @@ class Pipeline:
             drafts = await watcher_for(spec.kind).poll(spec, ctx)
             # Entries found but none extracted: as loud as a page that lists none.
             if reason := empty_run_reason(ctx.found, drafts, ctx.retry_urls):
-                report.skipped = sum(map(is_skipped, drafts))
+                report.skipped = sum(bool(d.skip_reason) for d in drafts)
                 raise NoArticlesError(f"{spec.url}: {reason}")
         except DatabaseIdentityError:
             raise
@@ -185,11 +185,11 @@ class Pipeline:
         if report.error is not None:
             await self._record_failure(spec, report, retry_after, empty)
             return report
-        broken = [d for d in drafts if is_skipped(d)]
+        broken = [d for d in drafts if d.skip_reason]
         report.skipped = len(broken)
         for url, reason in update_retries(ctx.state, drafts, ctx.retry_urls):
             log.warning("gave up retrying an entry", source=spec.name, url=url, reason=reason)
-        drafts = [d for d in drafts if not is_skipped(d)]
+        drafts = [d for d in drafts if not d.skip_reason]
         was_alerted = source.alerted_at is not None
         try:
             await self._store(spec, source, drafts, report, validators, next_run, ctx.state)
@@ -212,7 +212,7 @@ class Pipeline:
                 "articles skipped",
                 source=spec.name,
                 count=len(broken),
-                first=broken[0].extra.get("error") or broken[0].skip_reason,
+                first=f"{broken[0].url}: {broken[0].skip_reason}",
             )
         if report.error is not None:
             # Stored fine, but the source has gone quiet: unhealthy, the operator is told.
@@ -322,10 +322,10 @@ class Pipeline:
         documents = [
             Document(id=str(i), title=d.title, text=d.text, source=spec.name, place=d.place)
             for i, d in enumerate(fresh)
-            if "continuation_of" not in d.extra
+            if not d.continuation_of
         ]
         results = iter(await run_cpu(self.matcher.match_many, documents))
-        found = [[] if "continuation_of" in d.extra else next(results) for d in fresh]
+        found = [[] if d.continuation_of else next(results) for d in fresh]
         sketches = await run_cpu(sketch_drafts, fresh, self.config.dedup)
         async with self.db.writing() as session:
             merged = await session.merge(source)

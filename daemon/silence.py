@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from watchers.base import ArticleDraft
+from watchers.article import ArticleDraft
 
 # Source state key of the retry list: {url: {"reason": str, "tries": int}}, oldest first.
 RETRY_KEY = "retry"
@@ -29,19 +29,6 @@ MAX_TRIES = 5
 # How far back "articles on most days" looks, counted from the last article.
 HISTORY_DAYS = 14
 MIN_ACTIVE_DAYS = 3
-
-
-def skip_reason(draft: ArticleDraft) -> str:
-    """Why an entry was skipped, without its URL (so equal reasons group)."""
-    if draft.skip_reason:
-        return draft.skip_reason
-    error = str(draft.extra.get("error", ""))
-    prefix = f"{draft.url}: "
-    return error[len(prefix) :] if error.startswith(prefix) else error
-
-
-def is_skipped(draft: ArticleDraft) -> bool:
-    return bool(draft.skip_reason) or "error" in draft.extra
 
 
 def due_retries(state: dict[str, Any]) -> list[str]:
@@ -57,13 +44,13 @@ def empty_run_reason(
     Entries only retried from earlier runs do not count: one dead link from a run
     that otherwise worked must not fail every later run.
     """
-    if any(not is_skipped(d) for d in drafts):
+    if any(not d.skip_reason for d in drafts):
         return None
     again = set(retried)
     fresh = [d for d in drafts if d.url not in again]
     if not fresh:
         return None
-    reasons = Counter(skip_reason(d) for d in fresh)
+    reasons = Counter(d.skip_reason for d in fresh)
     (common, times), *others = reasons.most_common()
     why = common if len(fresh) == 1 else f"{common} ({times})"
     if others:
@@ -87,20 +74,20 @@ def update_retries(
     for url in retried:
         entry = old.pop(url, None)
         draft = reported.get(url)
-        if entry is None or (draft is not None and not is_skipped(draft)):
+        if entry is None or (draft is not None and not draft.skip_reason):
             continue
         tries = int(entry.get("tries", 1)) + 1
-        reason = skip_reason(draft) if draft is not None else str(entry.get("reason", ""))
+        reason = draft.skip_reason if draft is not None else str(entry.get("reason", ""))
         if tries >= MAX_TRIES:
             given_up.append((url, reason))
         else:
             fresh[url] = {"reason": reason, "tries": tries}
     merged = old | fresh
     for draft in drafts:
-        if not is_skipped(draft):
+        if not draft.skip_reason:
             merged.pop(draft.url, None)
         elif draft.url not in merged and draft.url not in dict(given_up):
-            merged[draft.url] = {"reason": skip_reason(draft), "tries": 1}
+            merged[draft.url] = {"reason": draft.skip_reason, "tries": 1}
     # Bounded: the oldest entries go first.
     kept = dict(list(merged.items())[-MAX_RETRY_ITEMS:])
     if kept:

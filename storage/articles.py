@@ -17,12 +17,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.canonical import url_key
 from storage.dedup.clusters import find_cluster
 from storage.dedup.config import DedupConfig
-from storage.dedup.continuations import join_text, page_order, pick_head
 from storage.dedup.index import add_band_keys
+from storage.dedup.joins import join_text, page_order, pick_head
 from storage.dedup.minhash import Sketch, sketch
 from storage.deliveries import owe
 from storage.models import Article, Channel, Match, Source, Topic
-from watchers.base import ArticleDraft
+from watchers.article import ArticleDraft
 
 
 async def known_url_keys(session: AsyncSession, urls: Iterable[str]) -> set[str]:
@@ -90,7 +90,7 @@ async def _join_stored(session: AsyncSession, source: Source, draft: ArticleDraf
     head.extra = {**head.extra, "parts": [*head.extra.get("parts", []), draft.url]}
     if root is not head:
         root.extra = {**root.extra, "parts": [*root.extra.get("parts", []), draft.url]}
-    draft.extra["continuation_of"] = root.url
+    draft.continuation_of = root.url
     session.add_all([root, head])
 
 
@@ -162,7 +162,7 @@ async def store_articles(
     earliest article with the same content hash, otherwise the earliest confirmed
     near-duplicate, otherwise a new cluster of its own. ``sketches`` (one per
     draft) lets the caller compute them off the event loop; parts joined in the
-    batch (``join_continuations``) must carry ``extra["continuation_of"]``.
+    batch (``join_continuations``) must carry ``continuation_of``.
     """
     cfg = cfg or DedupConfig()
     sketches = list(sketches) if sketches is not None else sketch_drafts(drafts, cfg)
@@ -173,7 +173,7 @@ async def store_articles(
     order = sorted(
         range(len(drafts)),
         key=lambda i: (
-            "continuation_of" in drafts[i].extra,
+            bool(drafts[i].continuation_of),
             page_order(drafts[i].continued_from),
         ),
     )
@@ -183,10 +183,10 @@ async def store_articles(
         key = url_key(draft.url)
         if draft.url in known or key in stored:
             continue
-        if draft.continued_from and "continuation_of" not in draft.extra:
+        if draft.continued_from and not draft.continuation_of:
             await _join_stored(session, source, draft)
         index_it = False
-        if head_url := draft.extra.get("continuation_of"):
+        if head_url := draft.continuation_of:
             head = stored.get(url_key(head_url)) or await _by_url(session, head_url)
             cluster_id = head.cluster_id if head is not None else None
         else:
@@ -207,15 +207,7 @@ async def store_articles(
             published_at=draft.published,
             content_hash=draft_sketch.digest,
             cluster_id=cluster_id,
-            extra={k: v for k, v in draft.extra.items() if k != "error"}
-            | {
-                k: v
-                for k, v in (
-                    ("continued_to", draft.continued_to),
-                    ("continued_from", draft.continued_from),
-                )
-                if v
-            },
+            extra=draft.stored_extra(),
         )
         inserted = await _insert_new(session, article)
         if inserted is None:

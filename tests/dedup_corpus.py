@@ -440,7 +440,7 @@ async def evaluate(
     from storage.articles import store_articles
     from storage.db import Database
     from storage.models import Source
-    from watchers.base import ArticleDraft
+    from watchers.article import ArticleDraft
 
     bases, items = labelled_set(seed, stories)
     db = Database(db_url)

@@ -24,7 +24,7 @@ from daemon.config import Config, parse_config
 from daemon.pipeline import Pipeline
 from storage.db import Database
 from storage.models import Delivery
-from watchers.base import ArticleDraft
+from watchers.article import ArticleDraft
 from watchers.fetch import Fetcher
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from rules import QuerySyntaxError, parse_query
-from tests.conftest import Catcher, Site, run_cli
+from tests.cli_runner import run_cli
+from tests.conftest import Catcher, Site
 from tests.test_daemon_run import start_daemon
 from tests.test_pipeline_e2e import build_site, config_text
 

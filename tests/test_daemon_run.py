@@ -14,7 +14,7 @@ import pytest
 
 from daemon.config import parse_config
 from daemon.pipeline import Pipeline
-from daemon.scheduler import MISFIRE_GRACE, Daemon
+from daemon.service import MISFIRE_GRACE, Daemon
 from storage.db import Database
 from tests.conftest import ROOT, Catcher, Site
 from tests.test_pipeline_e2e import build_site, config_text

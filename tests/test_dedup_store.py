@@ -11,7 +11,7 @@ from storage.dedup.clusters import cluster_sources
 from storage.dedup.models import DedupBand
 from storage.models import Article, Delivery, Source
 from tests.dedup_corpus import FOOTER, Corpus
-from watchers.base import ArticleDraft
+from watchers.article import ArticleDraft
 
 TOPICS = {"燃气安全": ["chat"], "防汛": ["chat"]}
 

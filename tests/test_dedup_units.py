@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from storage.canonical import canonical_url, url_key
 from storage.dedup.config import DedupConfig
-from storage.dedup.continuations import join_continuations, page_number, pick_head
 from storage.dedup.index import similarity
+from storage.dedup.joins import join_continuations, page_number, pick_head
 from storage.dedup.minhash import sketch
 from storage.dedup.shingles import clean_text, shingles
 from tests.dedup_corpus import FOOTER, Corpus
-from watchers.base import ArticleDraft
+from watchers.article import ArticleDraft
 
 CFG = DedupConfig()
 
@@ -116,6 +116,19 @@ def test_join_continuations_in_one_batch_chains_parts_into_the_head() -> None:
     drafts = [part3, head, other, part2]
     join_continuations(drafts)
     assert head.text == "第一部分。\n第二部分。\n第三部分。"
-    assert head.extra["parts"] == ["u2", "u3"]
-    assert part2.extra["continuation_of"] == "u1" and part3.extra["continuation_of"] == "u1"
-    assert "continuation_of" not in other.extra
+    assert head.parts == ["u2", "u3"]
+    assert part2.continuation_of == "u1" and part3.continuation_of == "u1"
+    assert not other.continuation_of
+
+
+def test_minhash_permutations_stay_datasketchs_affine32_draws() -> None:
+    """Stored band keys depend on them: these are datasketch's MinHash(128, SEED, affine32)."""
+    from storage.dedup.minhash import _permutations
+
+    p = _permutations(128)
+    assert p[:, :3].tolist() == [
+        [1359374705, 2825159923, 2200832333],
+        [305578477, 920391388, 146568606],
+    ]
+    assert p[:, -2:].tolist() == [[3042241181, 2950609165], [2580301049, 3997785915]]
+    assert [int(x) for x in p.astype("uint64").sum(axis=1)] == [272350179406, 287626129806]

@@ -13,7 +13,8 @@ import pytest
 
 from tests.real_sites import RealSite
 from tests.sites import make_config, run_sources, stored
-from watchers.base import ArticleDraft, WatchContext
+from watchers.article import ArticleDraft
+from watchers.base import WatchContext
 from watchers.epaper import EpaperWatcher
 
 
@@ -39,7 +40,7 @@ async def skipped_reasons(config) -> dict[str, str]:
         spec = config.sources[0]
         ctx = WatchContext(pipeline.fetcher.for_run(None), run_cpu, nothing_known, {})
         drafts: list[ArticleDraft] = await EpaperWatcher().poll(spec, ctx)
-    return {d.url: d.extra["error"] for d in drafts if "error" in d.extra}
+    return {d.url: f"{d.url}: {d.skip_reason}" for d in drafts if d.skip_reason}
 
 
 async def test_classic_founder_with_query_links_stores_each_article_once(tmp_path, serve_app):

@@ -9,7 +9,7 @@ from datetime import timedelta
 from aiohttp import web
 
 from daemon.runtime import open_pipeline
-from daemon.scheduler import Daemon
+from daemon.service import Daemon
 from storage.types import utcnow
 from tests.sites import make_config, run_sources, source_row, stored
 

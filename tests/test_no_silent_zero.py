@@ -11,7 +11,8 @@ from aiohttp import web
 from daemon.silence import MAX_TRIES, empty_run_reason, silence, update_retries
 from tests.cli_runner import run_cli
 from tests.sites import make_config, page_response, run_sources, source_row, stored
-from watchers.base import ArticleDraft, skipped
+from watchers.article import ArticleDraft
+from watchers.base import skipped
 
 LIST = "<html><body><ul>{items}</ul></body></html>"
 ARTICLE = "<html><body><h1>{t}</h1><div id='zoom'><p>{t}的正文。</p></div></body></html>"

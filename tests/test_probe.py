@@ -127,7 +127,7 @@ async def test_probe_hanweb_column(serve_site: SiteFactory, capsys) -> None:
     assert code == 0, out
     assert 'family: Hanweb JCMS column (county government site) (kind = "hanweb")' in out
     assert "  2. 嘉祥县2024年防汛抗旱应急预案" in out and "[[sources]]" not in out
-    assert "skipped: " in out and "no body between ContentStart/ContentEnd" in out
+    assert "skipped: " in out and "no body marker matched" in out
 
 
 async def test_probe_on_a_page_that_is_no_source_says_what_it_tried(

@@ -33,7 +33,9 @@ def test_json_is_an_array_of_items_with_the_promised_keys() -> None:
             "continued_from",
         } <= set(item)
         assert item["kind"] in ("article", "photo")
+        assert 0 <= item["confidence"] <= 1
     assert items[0]["title"] == "稻田综合种养带动农民增收"
+    assert items[0]["banner"] == "县域观察"  # the page-level line, kept out of the headline
     assert "稻田综合种养带动农民增收" not in items[0]["text"]
 
 

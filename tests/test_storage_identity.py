@@ -16,7 +16,8 @@ from pathlib import Path
 
 import asyncpg
 
-from tests.conftest import ADMIN_DSN, Catcher, Site, run_cli
+from tests.cli_runner import run_cli
+from tests.conftest import ADMIN_DSN, Catcher, Site
 from tests.test_daemon_run import start_daemon
 
 OLD_ITEMS = 20

@@ -46,17 +46,13 @@ class ArticleDraft:
     platform: str = ""
     segmented_from: str = ""
     attachments: list[Attachment] = field(default_factory=list)
-    # Set when an item could not be read: counted and logged, never stored.
+    # Set on an entry that was found but could not be extracted (one line, no URL):
+    # counted, logged, retried on later runs, never stored (see ``watchers.base.skipped``).
     skip_reason: str = ""
     # Set by joining: the head this part continues (parts are stored, not matched) ...
     continuation_of: str = ""
     # ... and, on a head, the URLs of the parts joined into its text.
     parts: list[str] = field(default_factory=list)
-
-    @classmethod
-    def skipped(cls, url: str, reason: str) -> ArticleDraft:
-        """A placeholder for an item that could not be read, with the reason shown to people."""
-        return cls(url=url, title="", text="", skip_reason=f"{url}: {reason}")
 
     def stored_extra(self) -> dict[str, Any]:
         """What the article row keeps beyond its columns (only what is known)."""

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from watchers.article import ArticleDraft
+from watchers.fetch import FetchError
 from watchers.settings import SourceConfig
 
 if TYPE_CHECKING:
@@ -21,33 +22,21 @@ if TYPE_CHECKING:
 S = TypeVar("S", bound=SourceConfig, contravariant=True)
 
 
-@dataclass(slots=True)
-class ArticleDraft:
-    """One article as extracted, before storage assigns an id and a cluster."""
-
-    url: str
-    title: str
-    text: str
-    kicker: str = ""
-    subtitle: str = ""
-    author: str = ""
-    place: str = ""
-    published: datetime | None = None
-    page: str = ""
-    kind: str = "article"
-    continued_to: str = ""
-    continued_from: str = ""
-    # Set on an entry that was found but could not be extracted (one line, no URL):
-    # counted, logged, retried on later runs, never stored.
-    skip_reason: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
 def skipped(url: str, reason: str) -> ArticleDraft:
     """An entry found but not extracted, with why: the pipeline counts and retries it."""
-    return ArticleDraft(
-        url=url, title="", text="", skip_reason=reason, extra={"error": f"{url}: {reason}"}
-    )
+    return ArticleDraft(url=url, title="", text="", skip_reason=reason)
+
+
+def skip_or_stop(url: str, exc: FetchError) -> ArticleDraft:
+    """The one rule for an entry that cannot be fetched, used by every watcher.
+
+    A server that asked us to wait (429/503 with Retry-After) stops the whole run, so
+    the source backs off as asked and is retried later; any other failure costs only
+    this entry, which is skipped with its reason (and retried on later runs).
+    """
+    if exc.retry_after is not None:
+        raise exc
+    return skipped(url, exc.reason)
 
 
 class WatchError(Exception):

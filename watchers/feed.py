@@ -6,7 +6,8 @@ from typing import Any, Literal
 
 import feedparser
 
-from watchers.base import ArticleDraft, WatchContext, WatchError
+from watchers.article import ArticleDraft
+from watchers.base import WatchContext, WatchError
 from watchers.dates import from_struct_time
 from watchers.htmltext import html_to_text
 from watchers.place import place_of_article
@@ -17,8 +18,12 @@ class FeedSource(SourceConfig):
     kind: Literal["feed"]
 
 
-def parse_feed(body: bytes, url: str) -> list[ArticleDraft]:
-    """Entries of a feed document; raises WatchError when it is not a feed at all."""
+def parse_feed(body: bytes | str, url: str) -> list[ArticleDraft]:
+    """Entries of a feed document; raises WatchError when it is not a feed at all.
+
+    Bytes let feedparser honour the XML encoding declaration; a source with its own
+    ``encoding`` passes text decoded with it instead.
+    """
     parsed: Any = feedparser.parse(body)
     if not parsed.entries and (parsed.bozo or not parsed.get("version")):
         reason = getattr(parsed.get("bozo_exception"), "getMessage", lambda: "")() or "no entries"
@@ -49,7 +54,8 @@ class FeedWatcher:
         result = await ctx.fetcher.get(source.url, conditional=True)
         if result.not_modified:
             return []
-        drafts: list[ArticleDraft] = await ctx.run_cpu(parse_feed, result.body, source.url)
+        document = result.text(source.encoding) if source.encoding else result.body
+        drafts: list[ArticleDraft] = await ctx.run_cpu(parse_feed, document, source.url)
         for draft in drafts:
             draft.place = place_of_article(draft, source.region)
         return drafts[: source.max_articles]

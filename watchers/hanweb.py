@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from watchers.base import ArticleDraft, NoArticlesError, WatchContext, skipped
+from watchers.article import ArticleDraft
+from watchers.base import NoArticlesError, WatchContext, skip_or_stop, skipped
 from watchers.dates import parse_site_date
 from watchers.fetch import FetchError
 from watchers.hanweb_article import NO_BODY, parse_article
@@ -262,9 +263,7 @@ class HanwebWatcher:
         try:
             result = await ctx.fetcher.get(record.url)
         except FetchError as exc:
-            if exc.retry_after is not None:
-                raise
-            return skipped(record.url, exc.reason)
+            return skip_or_stop(record.url, exc)
         article = await ctx.run_cpu(parse_article, result.text(source.encoding), record.url)
         if not article.text:
             return skipped(record.url, NO_BODY)
@@ -273,7 +272,7 @@ class HanwebWatcher:
             title=article.title or record.title,
             text=article.text,
             published=article.published or record.published,
-            extra={"attachments": article.attachments} if article.attachments else {},
+            attachments=article.attachments,
         )
         draft.place = place_of_article(draft, source.region)
         return draft

@@ -20,6 +20,7 @@ from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from watchers.article import Attachment
 from watchers.dates import parse_site_date
 from watchers.htmltext import node_text, parse_html
 
@@ -53,7 +54,7 @@ class HanwebArticle:
     title: str
     text: str
     published: datetime | None
-    attachments: list[dict[str, str]] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
 
 
 def marked_body(html: str) -> str | None:
@@ -100,7 +101,7 @@ def parse_article(html: str, url: str) -> HanwebArticle:
         # Files are linked directly or through a download script (downfile.jsp?filename=…).
         named = any(_ATTACHMENT.search(x) for x in (urlsplit(href).path, name))
         if named or _DOWNLOAD.search(href):
-            attachments.append({"name": name, "url": href})
+            attachments.append(Attachment(name, href))
     published = parse_site_date(_meta_content(tree, "PubDate"))
     if published is None and (line := _PUBLISHED.search(html)):
         published = parse_site_date(line.group(1))

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urljoin, urlsplit
 
-from watchers.base import ArticleDraft, NoArticlesError, WatchContext, skipped
+from watchers.article import ArticleDraft
+from watchers.base import NoArticlesError, WatchContext, skip_or_stop, skipped
 from watchers.dates import parse_site_date
 from watchers.fetch import FetchError
 from watchers.htmltext import node_text, parse_html
@@ -122,8 +123,7 @@ class HtmlWatcher:
             try:
                 result = await ctx.fetcher.get(url)
             except FetchError as exc:
-                # One broken article must not cost the rest of the list.
-                drafts.append(skipped(url, exc.reason))
+                drafts.append(skip_or_stop(url, exc))
                 continue
             draft = await ctx.run_cpu(
                 extract_article,

@@ -16,7 +16,8 @@ from typing import Literal
 from urllib.parse import unquote, urlparse
 
 from rules.normalize import normalize
-from watchers.base import ArticleDraft, WatchContext, WatchError
+from watchers.article import ArticleDraft
+from watchers.base import WatchContext, WatchError
 from watchers.place import place_of_article
 from watchers.segment import MAX_BYTES, PageItem, SegmentError, segment_bytes
 from watchers.settings import SourceConfig
@@ -55,16 +56,23 @@ class PageTextWatcher:
     async def poll(self, source: PageFileSource, ctx: WatchContext) -> list[ArticleDraft]:
         url = str(source.url)
         scheme = urlparse(url).scheme.lower()
+        content_type = None
         if scheme in ("http", "https"):
             result = await ctx.fetcher.get(url, conditional=True)
             if result.not_modified:
                 return []
-            data = result.body
+            data, content_type = result.body, result.headers.get("Content-Type")
         else:
             data = await asyncio.to_thread(_read_local, url)
         name = Path(urlparse(url).path).name or source.name
         try:
-            items: list[PageItem] = await ctx.run_cpu(segment_bytes, data, name=name)
+            items: list[PageItem] = await ctx.run_cpu(
+                segment_bytes,
+                data,
+                name=name,
+                encoding=source.encoding,
+                content_type=content_type,
+            )
         except SegmentError as exc:
             raise WatchError(f"{source.name}: {exc}") from None
         drafts = [to_draft(item, url) for item in items]

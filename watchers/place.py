@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from watchers.segment.cues import DATELINE, place_of
 
 if TYPE_CHECKING:
-    from watchers.base import ArticleDraft
+    from watchers.article import ArticleDraft
 
 _HAN = r"\u3400-\u4dbf\u4e00-\u9fff"
 # A county-level name opening a word: 金乡县, 济宁市, 任城区 (not 经开区 inside a word).

@@ -15,7 +15,8 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
-from watchers.base import ArticleDraft, WatchContext, WatchError
+from watchers.article import ArticleDraft
+from watchers.base import WatchContext, WatchError
 from watchers.epaper.common import PageRef, redirect_target, same_page
 from watchers.epaper.detect import EXPECTED, detect
 from watchers.epaper.entry import entry_note, newest_issue_url
@@ -123,8 +124,6 @@ async def probe(url: str, fetcher: Fetcher, *, articles: int = 3) -> ProbeResult
     except (WatchError, FetchError) as exc:
         result.error = str(exc)
         return result
-    result.articles = [d for d in drafts if not d.skip_reason and "error" not in d.extra]
-    result.skipped = [
-        d.skip_reason or str(d.extra["error"]) for d in drafts if d not in result.articles
-    ]
+    result.articles = [d for d in drafts if not d.skip_reason]
+    result.skipped = [d.skip_reason for d in drafts if d.skip_reason]
     return result

@@ -8,7 +8,7 @@ from typing import Any
 from daemon.commands._shared import config_from, run_async
 from daemon.config import Config
 from daemon.runtime import open_pipeline
-from daemon.scheduler import Daemon
+from daemon.service import Daemon
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:

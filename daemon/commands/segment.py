@@ -24,6 +24,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     )
     parser.add_argument("path", metavar="PATH", help="page text or PDF file, or - for stdin")
     parser.add_argument("--format", choices=("json", "text"), default="json", help="output format")
+    parser.add_argument(
+        "--encoding",
+        metavar="NAME",
+        help="the text's encoding when it is not UTF-8 or GB18030 (e.g. big5)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -32,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     name = "<stdin>" if args.path == "-" else args.path
     try:
         data = _read(args.path, name)
-        items = segment_bytes(data, name=name)
+        items = segment_bytes(data, name=name, encoding=args.encoding)
     except SegmentError as exc:
         raise UserError(str(exc)) from None
     except OSError as exc:

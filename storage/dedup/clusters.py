@@ -20,12 +20,6 @@ from storage.dedup.minhash import Sketch
 from storage.models import Article, Source
 
 
-async def exact_cluster(session: AsyncSession, digest: str) -> int | None:
-    """Cluster of the earliest article with this content hash."""
-    exact, _ = await lookup(session, digest, (), 0)
-    return exact
-
-
 async def find_cluster(
     session: AsyncSession, sketch: Sketch, cfg: DedupConfig
 ) -> tuple[int | None, bool]:

@@ -19,7 +19,8 @@ from typing import Literal
 import structlog
 from pydantic import Field
 
-from watchers.base import ArticleDraft, NoArticlesError, WatchContext, WatchError, skipped
+from watchers.article import ArticleDraft
+from watchers.base import NoArticlesError, WatchContext, WatchError, skip_or_stop, skipped
 from watchers.dates import SITE_TZ
 from watchers.epaper.common import (
     IssuePage,
@@ -69,7 +70,7 @@ class _Run:
 
     @property
     def budget_left(self) -> bool:
-        return sum("error" not in d.extra for d in self.drafts) < self.source.max_articles
+        return sum(not d.skip_reason for d in self.drafts) < self.source.max_articles
 
     def skip(self, url: str, reason: str) -> None:
         self.drafts.append(skipped(url, reason))
@@ -116,9 +117,7 @@ class EpaperWatcher:
                 except _Missing:
                     continue  # no paper that day (Sundays, holidays)
                 except FetchError as exc:
-                    if exc.retry_after is not None:
-                        raise
-                    run.skip(exc.url, exc.reason)
+                    run.drafts.append(skip_or_stop(exc.url, exc))
                     all_complete = False
                     continue
             complete = await self._walk_issue(run, platform, url, html, day, day == dated.day)
@@ -192,9 +191,7 @@ class EpaperWatcher:
                 try:
                     result = await run.ctx.fetcher.get(ref.url, conditional=True)
                 except FetchError as exc:
-                    if exc.retry_after is not None:
-                        raise
-                    run.skip(ref.url, exc.reason)
+                    run.drafts.append(skip_or_stop(ref.url, exc))
                     complete = False
                     continue
                 if result.not_modified:
@@ -320,9 +317,7 @@ class EpaperWatcher:
         try:
             result = await run.ctx.fetcher.get(url)
         except FetchError as exc:
-            if exc.retry_after is not None:
-                raise
-            run.skip(url, exc.reason)
+            run.drafts.append(skip_or_stop(url, exc))
             return False
         parts = await run.ctx.run_cpu(
             platform.parse_article, result.text(run.source.encoding), result.url
@@ -343,13 +338,11 @@ class EpaperWatcher:
                 place=place_in_text(parts.body, parts.kicker) or run.source.region,
                 published=_midnight(day),
                 page=label,
-                extra={
-                    "paper": parts.paper or page.paper,
-                    "page_number": number,
-                    "pdf": pdf,
-                    "issue_date": day.isoformat() if day else "",
-                    "platform": platform.NAME,
-                },
+                paper=parts.paper or page.paper,
+                page_number=number,
+                pdf=pdf,
+                issue_date=day.isoformat() if day else "",
+                platform=platform.NAME,
             )
         )
         return True
@@ -369,14 +362,18 @@ class EpaperWatcher:
         try:
             result = await run.ctx.fetcher.get(file_url, conditional=True)
         except FetchError as exc:
-            if exc.retry_after is not None:
-                raise
-            run.drafts.append(skipped(file_url, exc.reason))
+            run.drafts.append(skip_or_stop(file_url, exc))
             return False
         if result.not_modified:
             return True
         try:
-            items = await run.ctx.run_cpu(segment_bytes, result.body, name=file_url)
+            items = await run.ctx.run_cpu(
+                segment_bytes,
+                result.body,
+                name=file_url,
+                encoding=run.source.encoding,
+                content_type=result.headers.get("Content-Type"),
+            )
         except SegmentError as exc:
             # Re-reading the same file would fail the same way; a changed file has a new ETag.
             run.drafts.append(skipped(file_url, f"page file not segmented: {exc}"))
@@ -393,14 +390,9 @@ class EpaperWatcher:
             draft.place = place_of_article(draft, run.source.region)
             draft.published = _midnight(page.issue_date)
             draft.page = page.label or (f"第{page.number}版" if page.number else "")
-            draft.extra = {
-                "paper": page.paper,
-                "page_number": page.number,
-                "pdf": page.pdf_url,
-                "segmented_from": file_url,
-                "issue_date": page.issue_date.isoformat() if page.issue_date else "",
-                "platform": platform.NAME,
-            }
+            draft.paper, draft.page_number, draft.pdf = page.paper, page.number, page.pdf_url
+            draft.segmented_from, draft.platform = file_url, platform.NAME
+            draft.issue_date = page.issue_date.isoformat() if page.issue_date else ""
             run.drafts.append(draft)
         return True
 

@@ -29,7 +29,7 @@ import math
 import re
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -75,8 +75,8 @@ def head_words(text: str) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def _words(head: str | Sequence[str]) -> tuple[str, ...]:
-    lines = [head] if isinstance(head, str) else head
+@functools.lru_cache(maxsize=4096)
+def _words(lines: tuple[str, ...]) -> tuple[str, ...]:
     seen: dict[str, None] = {}
     for line in lines:
         for word in head_words(line):
@@ -86,9 +86,15 @@ def _words(head: str | Sequence[str]) -> tuple[str, ...]:
 
 @dataclass(slots=True)
 class Overlap:
-    """Word overlap between headline text and nearby article bodies, rare words weighing more."""
+    """Word overlap between headline text and nearby article bodies, rare words weighing more.
+
+    The page search asks about the same lines many times, so word presence and
+    scores are memoised for the page.
+    """
 
     bodies: Sequence[str | None]  # None for units that cannot take a headline (photos)
+    _where: dict[str, frozenset[int]] = field(default_factory=dict)
+    _scores: dict[tuple[tuple[str, ...], int], float] = field(default_factory=dict)
 
     def score(self, head: str | Sequence[str], unit: int) -> float:
         """Share of the headline's (idf-weighted) words found in body ``unit``, 0..1.
@@ -96,8 +102,12 @@ class Overlap:
         Several lines are tokenised one by one: joining a kicker to its title would
         make up words across the seam.
         """
-        found, total = self._weights(_words(head), unit)
-        return found / total if total else 0.0
+        words = _words((head,) if isinstance(head, str) else tuple(head))
+        key = (words, unit)
+        if key not in self._scores:
+            found, total = self._weights(words, unit)
+            self._scores[key] = found / total if total else 0.0
+        return self._scores[key]
 
     def mentions(self, line: str, unit: int) -> bool:
         """Whether body ``unit`` uses any word of ``line`` (``梁山县`` also as ``梁山``)."""
@@ -110,20 +120,27 @@ class Overlap:
                 return True
         return False
 
+    def _units_with(self, word: str) -> frozenset[int]:
+        if word not in self._where:
+            self._where[word] = frozenset(
+                u for u, body in enumerate(self.bodies) if body is not None and word in body
+            )
+        return self._where[word]
+
     def _weights(self, words: Sequence[str], unit: int) -> tuple[float, float]:
-        body = self.bodies[unit]
-        if body is None or not words:
+        if self.bodies[unit] is None or not words:
             return 0.0, 0.0
         lo, hi = max(0, unit - _WINDOW), min(len(self.bodies), unit + _WINDOW + 1)
-        near = [b for b in self.bodies[lo:hi] if b is not None]
+        near = sum(1 for u in range(lo, hi) if self.bodies[u] is not None)
         total = found = 0.0
         for word in words:
-            df = sum(word in b for b in near)
+            units = self._units_with(word)
+            df = sum(1 for u in units if lo <= u < hi)
             if df == 0:
                 continue
-            weight = math.log(1 + len(near) / df)
+            weight = math.log(1 + near / df)
             total += weight
-            if word in body:
+            if unit in units:
                 found += weight
         return found, total
 
@@ -238,15 +255,19 @@ def _search(
         m = len(lines)
         nxt: dict[bool, float] = {}
         choice: dict[bool, tuple[bool, tuple[int, int]]] = {}
+        gains = []
+        for a, b in _options(m, i, takes):
+            gain = _BANNER * (m - a - b)
+            if a:
+                gain += _HEADED + prior_after + _fit(lines[:a], i - 1, overlap)
+            if b:
+                gain += _HEADED + prior_before + _fit(lines[m - b :], i, overlap)
+            gains.append((a, b, gain))
         for claimed, value in best.items():
-            for a, b in _options(m, i, takes):
+            for a, b, gain in gains:
                 if a and claimed:
                     continue
-                total = value + _BANNER * (m - a - b)
-                if a:
-                    total += _HEADED + prior_after + _fit(lines[:a], i - 1, overlap)
-                if b:
-                    total += _HEADED + prior_before + _fit(lines[m - b :], i, overlap)
+                total = value + gain
                 state = b > 0
                 if total > nxt.get(state, -math.inf):
                     nxt[state] = total

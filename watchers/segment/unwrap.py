@@ -47,9 +47,12 @@ def text_to_blocks(text: str) -> list[Block]:
     return blocks
 
 
+_NARROW = re.compile(r"[\u0000-\u1fff]+")
+
+
 def width(line: str) -> int:
     """Display width: CJK characters and punctuation take two cells, ASCII one."""
-    return sum(2 if ord(ch) >= 0x2000 else 1 for ch in line)
+    return 2 * len(line) - sum(map(len, _NARROW.findall(line)))
 
 
 def join_lines(left: str, right: str) -> str:
@@ -63,19 +66,28 @@ def _starts_item(line: str) -> bool:
     return bool(DATELINE.match(line)) or bool(CREDIT_LINE.match(line))
 
 
-def _standalone(line: str, full: int, rest: list[str]) -> bool:
+def _standalone(line: str, line_width: int, full: int, prose_below: bool) -> bool:
     """A short unpunctuated line above prose cannot be a wrap: it stands alone.
 
-    Above more short lines it is part of a headline printed over several lines,
-    which the headline stage takes apart.
+    Above more short lines only, it is part of a headline printed over several
+    lines, which the headline stage takes apart.
     """
     return (
-        any(SENTENCE_PUNCT.search(later) or ends_sentence(later) for later in rest)
-        and width(line) < 0.85 * full
+        prose_below
+        and line_width < 0.85 * full
         and not SENTENCE_PUNCT.search(line)
         and not ends_sentence(line)
         and not CREDIT_TAIL.search(line)
     )
+
+
+def _joined(lines: list[str]) -> str:
+    text = lines[0]
+    if len(lines) > 1 and any(_ASCII_WORD.match(line[:1]) for line in lines[1:]):
+        for line in lines[1:]:
+            text = join_lines(text, line)
+        return text
+    return "".join(lines)
 
 
 def _split_block(block: Block, column: int) -> list[Para]:
@@ -84,30 +96,33 @@ def _split_block(block: Block, column: int) -> list[Para]:
     ``column`` is the page's usual line width (0 when unknown): a one-line block that
     fills it and stops mid-sentence was cut by a column break like a longer one.
     """
-    lines = block.lines
-    full = max(width(line.lstrip("\t")) for line in lines)
+    lines = [raw.lstrip("\t") for raw in block.lines]
+    widths = [width(line) for line in lines]
+    full = max(widths)
+    prose_below = [False] * len(lines)  # some later line of the block is punctuated prose
+    for i in range(len(lines) - 2, -1, -1):
+        later = lines[i + 1]
+        prose_below[i] = prose_below[i + 1] or bool(
+            SENTENCE_PUNCT.search(later) or ends_sentence(later)
+        )
     paras: list[Para] = []
-    text, printed = "", list[str]()
-    for i, raw in enumerate(lines):
-        line = raw.lstrip("\t")
+    printed: list[str] = []
+    for i, (raw, line) in enumerate(zip(block.lines, lines, strict=True)):
         is_last = i == len(lines) - 1
-        rest = [later.lstrip("\t") for later in lines[i + 1 :]]
-        alone = not text and not is_last and _standalone(line, full, rest)
-        new_para = bool(text) and (raw.startswith("\t") or _starts_item(line) or alone)
-        if new_para:
-            paras.append(Para(text, len(printed), block.size, lines=printed))
-            text, printed = "", []
-        text, printed = join_lines(text, line), [*printed, line]
-        if not is_last and (alone or (ends_sentence(line) and width(line) < 0.85 * full)):
-            paras.append(Para(text, len(printed), block.size, lines=printed))
-            text, printed = "", []
-    if text:
-        paras.append(Para(text, len(printed), block.size, lines=printed))
-    last = lines[-1].lstrip("\t")
+        alone = not printed and not is_last and _standalone(line, widths[i], full, prose_below[i])
+        if printed and (raw.startswith("\t") or _starts_item(line)):
+            paras.append(Para(_joined(printed), len(printed), block.size, lines=printed))
+            printed = []
+        printed.append(line)
+        if not is_last and (alone or (ends_sentence(line) and widths[i] < 0.85 * full)):
+            paras.append(Para(_joined(printed), len(printed), block.size, lines=printed))
+            printed = []
+    if printed:
+        paras.append(Para(_joined(printed), len(printed), block.size, lines=printed))
     if len(lines) > 1:
-        paras[-1].full_last = width(last) >= 0.85 * full
+        paras[-1].full_last = widths[-1] >= 0.85 * full
     else:
-        paras[-1].full_last = bool(column) and width(last) >= 0.9 * column
+        paras[-1].full_last = bool(column) and widths[-1] >= 0.9 * column
     return paras
 
 

@@ -4,7 +4,7 @@ Decision: the first part (the head) becomes the whole article. Its text is the
 parts joined in page order, so matching, the alert and near-duplicate search
 see the full story; each later part is still stored as its own row (its URL
 must stay known, or the next poll would fetch and join it again) in the head's
-cluster, marked ``extra["continuation_of"]``, and is neither matched nor
+cluster, marked ``continuation_of``, and is neither matched nor
 indexed for near-duplicates on its own.
 
 Parts are paired by page (the head's ``continued_to`` names the part's page, the
@@ -19,7 +19,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from watchers.base import ArticleDraft
+from watchers.article import ArticleDraft
 
 _CN_DIGITS = {c: str(i) for i, c in enumerate("零一二三四五六七八九十")}
 _PAGE = re.compile(r"([a-z]?)\s*0*([0-9]{1,3})")
@@ -85,12 +85,12 @@ def join_text(head: str, part: str) -> str:
 def join_continuations(drafts: list[ArticleDraft]) -> None:
     """Join parts found in the same batch into their heads, in place.
 
-    Heads get the joined text and ``extra["parts"]`` (the parts' URLs); parts get
-    ``extra["continuation_of"]`` (the head's URL). Chains (1 → 2 → 3) join in
+    Heads get the joined text and ``parts`` (the parts' URLs); parts get
+    ``continuation_of`` (the head's URL). Chains (1 → 2 → 3) join in
     order because a part that continues further is itself a head.
     """
     open_heads = [d for d in drafts if d.continued_to]
-    parts = [d for d in drafts if d.continued_from and "continuation_of" not in d.extra]
+    parts = [d for d in drafts if d.continued_from and not d.continuation_of]
     for part in sorted(parts, key=lambda d: page_order(d.continued_from)):
         candidates = [h for h in open_heads if h is not part]
         index = pick_head(
@@ -103,9 +103,9 @@ def join_continuations(drafts: list[ArticleDraft]) -> None:
             continue
         head = candidates[index]
         root = head
-        while "continuation_of" in root.extra:
-            root = next(d for d in drafts if d.url == root.extra["continuation_of"])
+        while root.continuation_of:
+            root = next(d for d in drafts if d.url == root.continuation_of)
         root.text = join_text(root.text, part.text)
-        root.extra.setdefault("parts", []).append(part.url)
-        part.extra["continuation_of"] = root.url
+        root.parts.append(part.url)
+        part.continuation_of = root.url
         open_heads.remove(head)
