@@ -43,6 +43,7 @@ from storage.dedup.joins import join_continuations
 from storage.history import article_days, last_article_at
 from storage.identity import DatabaseIdentityError
 from storage.models import Article, Source
+from storage.runs import ClaimLost, RunClaim, claim_run, finish_run, renew_run
 from storage.types import utcnow
 from watchers.article import ArticleDraft
 from watchers.base import NoArticlesError, WatchContext, WatchError
@@ -64,6 +65,8 @@ class SourceReport:
     error: str | None = None
     skipped: int = 0
     retry_at: datetime | None = None
+    # Another instance has this cycle's run (several daemons on one PostgreSQL).
+    elsewhere: bool = False
 
 
 def first_line(exc: BaseException) -> str:
@@ -119,6 +122,7 @@ class Pipeline:
         self.outbox = Outbox(db, config)
         # The storage failure being lived through, if any: logged and alerted once.
         self.storage_incident: str | None = None
+        self._claims: dict[str, RunClaim] = {}
 
     async def prepare(self) -> None:
         """Mirror config into the database (sources, topics, channels)."""
@@ -148,6 +152,50 @@ class Pipeline:
     async def _known(self, urls: Iterable[str]) -> set[str]:
         async with self.db.session() as session:
             return await known_url_keys(session, urls)
+
+    async def run_claimed(self, spec: SourceConfig, next_run: datetime | None) -> SourceReport:
+        """Run a source unless another instance has this cycle's run (storage/runs.py).
+
+        The daemon's jobs come here; ``once`` runs every source regardless. The
+        claim's lease is renewed while the run lasts.
+        """
+        source = self.sources[spec.name]
+        lease = self.config.daemon.run_lease
+        claim = await claim_run(self.db, source.id or 0, lease)
+        if claim is None:
+            return SourceReport(spec.name, elsewhere=True)
+        self._claims[spec.name] = claim
+        renewing = asyncio.create_task(self._renew(claim, lease))
+        try:
+            return await self.run_source(spec, next_run)
+        finally:
+            renewing.cancel()
+            self._claims.pop(spec.name, None)
+
+    async def _renew(self, claim: RunClaim, lease: float) -> None:
+        while True:
+            await asyncio.sleep(lease / 3)
+            try:
+                if not await renew_run(self.db, claim, lease):
+                    return
+            except (DBAPIError, OSError):
+                continue  # the storing transaction will find out, and fence itself
+
+    async def _fence(
+        self, session: AsyncSession, spec: SourceConfig, next_due: datetime | None
+    ) -> None:
+        """Release this run's claim in its storing transaction; raise if it was lost."""
+        claim = self._claims.get(spec.name)
+        if claim is None:
+            return
+        if next_due is None:
+            next_due = utcnow() + timedelta(seconds=spec.interval)
+        # Due again a little before the next scheduled time, so instances' clocks and
+        # jitter never make a cycle's run look not yet due.
+        now = utcnow()
+        next_due = now + (next_due - now) * 0.9
+        if not await finish_run(session, claim, next_due):
+            raise ClaimLost(f"source {spec.name}: run taken over by another instance")
 
     async def run_source(
         self, spec: SourceConfig, next_run: datetime | None = None
@@ -195,6 +243,9 @@ class Pipeline:
             await self._store(spec, source, drafts, report, validators, next_run, ctx.state)
         except DatabaseIdentityError:
             raise
+        except ClaimLost as exc:
+            log.warning("run discarded", source=spec.name, reason=str(exc))
+            return SourceReport(spec.name, elsewhere=True)
         except Exception as exc:
             # The transaction rolled back and no validator was saved, so the next run
             # fetches and stores these articles again; the other sources carry on.
@@ -233,6 +284,9 @@ class Pipeline:
             await self._failed(spec, report, retry_after, empty)
         except DatabaseIdentityError:
             raise
+        except ClaimLost as exc:
+            log.warning("run discarded", source=spec.name, reason=str(exc))
+            report.retry_at = None
         except (DBAPIError, OSError) as exc:
             report.retry_at = None
             await self.storage_failed(exc)
@@ -267,6 +321,7 @@ class Pipeline:
         async with self.db.writing() as session:
             merged = await session.merge(source)
             await record_failure(session, merged, report.error, report.retry_at)
+            await self._fence(session, spec, report.retry_at)
             await session.commit()
         self.sources[spec.name] = merged
         log.warning("source failed", source=spec.name, error=report.error, retry_at=report.retry_at)
@@ -357,6 +412,7 @@ class Pipeline:
                 report.error = f"{spec.url}: {quiet}"
                 report.retry_at = next_run or utcnow() + timedelta(seconds=spec.interval)
                 await record_failure(session, merged, report.error, report.retry_at, state)
+            await self._fence(session, spec, report.retry_at or next_run)
             await session.commit()
         self.sources[spec.name] = merged
         log.info("source done", source=spec.name, new=report.new, matched=report.matched)

@@ -30,6 +30,7 @@ from daemon.notify.operator import alert_operator
 from daemon.notify.settings import ChannelConfig
 from daemon.pipeline import Pipeline
 from storage.identity import DatabaseIdentityError
+from storage.leader import Leadership
 from watchers.settings import SourceConfig
 
 log = structlog.get_logger("tingfeng.scheduler")
@@ -63,6 +64,7 @@ class Daemon:
         self._loaded_mtime: float | None = None
         # Set when the database changed identity: the daemon stops and exits non-zero.
         self.fatal: DatabaseIdentityError | None = None
+        self.leadership = Leadership(pipeline.db)
 
     def _tracked(
         self, name: str, work: Callable[[], Awaitable[Any]]
@@ -151,7 +153,7 @@ class Daemon:
             job_id = f"source:{source.name}"
 
             async def run(source: SourceConfig = source, job_id: str = job_id) -> None:
-                report = await self.pipeline.run_source(source, self._next_run(job_id))
+                report = await self.pipeline.run_claimed(source, self._next_run(job_id))
                 if report.retry_at is not None:
                     self._back_off(job_id, report.retry_at)
                 await self.pipeline.deliver()
@@ -168,6 +170,8 @@ class Daemon:
             job_id = f"digest:{channel.name}"
 
             async def digest(channel: ChannelConfig = channel) -> None:
+                if not await self.leadership.is_leader():
+                    return  # another instance on this database builds the digests
                 await build_digest(self.pipeline.db, channel)
                 await self.pipeline.deliver()
 
@@ -212,9 +216,10 @@ class Daemon:
             loop.add_signal_handler(sig, self.stopping.set)
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
         self._loaded_mtime = self._config_mtime()
-        caught = await catch_up(self.pipeline.db, self.config)
-        if caught:
-            log.info("digests missed while down, sent now", channels=caught)
+        if await self.leadership.is_leader():
+            caught = await catch_up(self.pipeline.db, self.config)
+            if caught:
+                log.info("digests missed while down, sent now", channels=caught)
         self.build_jobs()
         self.pipeline.outbox.start()
         self.scheduler.start()
@@ -226,6 +231,7 @@ class Daemon:
         if self.running:
             waits.append(asyncio.wait(set(self.running), timeout=SHUTDOWN_GRACE))
         await asyncio.gather(*waits)
+        await self.leadership.release()
         log.info("daemon stopped")
         if self.fatal is not None:
             raise self.fatal

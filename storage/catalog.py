@@ -10,12 +10,15 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import text
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import Database
 from storage.models import Channel, HttpCache, Source, Topic
 from storage.types import utcnow
+
+CATALOG_LOCK = 0x7469_6E67_6361_7461  # "tingcata"
 
 
 async def sync_catalog(
@@ -26,7 +29,14 @@ async def sync_catalog(
 ) -> dict[str, Source]:
     """Upsert (name, kind, url) sources, (name, query) topics and (name, mode,
     recipients) channels; ``recipients`` lists the addresses of an email channel that
-    has several (each is owed its own delivery row), else it is empty."""
+    has several (each is owed its own delivery row), else it is empty.
+
+    On PostgreSQL under an advisory lock: instances starting together on one database
+    would otherwise both insert the same new names and one would die of it.
+    """
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CATALOG_LOCK})
     existing = {s.name: s for s in await session.exec(select(Source))}
     for name, kind, url in sources:
         row = existing.get(name)

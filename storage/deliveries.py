@@ -486,10 +486,9 @@ async def unannounced_dead(db: Database, channel_id: int) -> DeadNews:
         return DeadNews(len(rows), rows[0] if rows else None, outage)
 
 
-async def record_outage(db: Database, channel_id: int) -> None:
-    """The operator knows the channel is down: its dead rows so far are announced and
-    the outage stays open (no further message) until the channel recovers."""
-    now = utcnow()
+async def announce_dead(db: Database, channel_id: int) -> None:
+    """The operator knows about the channel's dead rows so far (its open outage counts
+    them); they are not announced again."""
     async with db.writing() as session:
         await session.exec(  # type: ignore[call-overload]
             update(Delivery)
@@ -498,20 +497,34 @@ async def record_outage(db: Database, channel_id: int) -> None:
                 col(Delivery.status) == DeliveryStatus.DEAD,
                 col(Delivery.operator_alerted_at).is_(None),
             )
-            .values(operator_alerted_at=now)
-        )
-        await session.exec(  # type: ignore[call-overload]
-            update(Channel)
-            .where(col(Channel.id) == channel_id, col(Channel.outage_alerted_at).is_(None))
-            .values(outage_alerted_at=now)
+            .values(operator_alerted_at=utcnow())
         )
         await session.commit()
 
 
-async def outage_open(db: Database, channel_id: int) -> bool:
-    async with db.session() as session:
-        channel = await session.get(Channel, channel_id)
-        return channel is not None and channel.outage_alerted_at is not None
+async def open_outage(db: Database, channel_id: int) -> bool:
+    """Mark the channel down; True only for the one caller that opened the outage (so
+    instances sharing a database announce it once)."""
+    async with db.writing() as session:
+        result = await session.exec(  # type: ignore[call-overload]
+            update(Channel)
+            .where(col(Channel.id) == channel_id, col(Channel.outage_alerted_at).is_(None))
+            .values(outage_alerted_at=utcnow())
+        )
+        await session.commit()
+        return bool(result.rowcount)
+
+
+async def close_outage(db: Database, channel_id: int) -> bool:
+    """Mark the channel up again; True only for the one caller that closed an open outage."""
+    async with db.writing() as session:
+        result = await session.exec(  # type: ignore[call-overload]
+            update(Channel)
+            .where(col(Channel.id) == channel_id, col(Channel.outage_alerted_at).isnot(None))
+            .values(outage_alerted_at=None)
+        )
+        await session.commit()
+        return bool(result.rowcount)
 
 
 async def requeue_dead(db: Database, channel_id: int, max_age: float | None) -> int:
@@ -543,15 +556,6 @@ async def requeue_dead(db: Database, channel_id: int, max_age: float | None) -> 
         result = await session.exec(query)  # type: ignore[call-overload]
         await session.commit()
         return int(result.rowcount or 0)
-
-
-async def end_outage(db: Database, channel_id: int) -> None:
-    """The operator was told the channel recovered; the next failure is a new outage."""
-    async with db.writing() as session:
-        await session.exec(  # type: ignore[call-overload]
-            update(Channel).where(col(Channel.id) == channel_id).values(outage_alerted_at=None)
-        )
-        await session.commit()
 
 
 async def listing(

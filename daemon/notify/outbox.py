@@ -209,19 +209,21 @@ class ChannelWorker:
 
     async def _tell_operator(self, report: DeliveryReport) -> int:
         """One message per outage, one per recovery; returns how many dead rows the
-        recovery re-queued (0 when there was none)."""
+        recovery re-queued (0 when there was none).
+
+        Opening and closing an outage are fenced updates, so of several instances
+        sharing the database exactly one announces each.
+        """
         name, admin = self.channel.name, self.config.daemon.admin_channel
         requeued = 0
-        if report.sent and await deliveries.outage_open(self.db, self.cid):
+        if report.sent and await deliveries.close_outage(self.db, self.cid):
             requeued = await deliveries.requeue_dead(self.db, self.cid, self.config.daemon.max_age)
             body = f"Deliveries to {name} work again; {requeued} dead deliveries are due again."
-            undelivered = await alert_operator(
-                self.config, f"渠道 {name} 已恢复：{requeued} 条重新排队", body
-            )
-            if undelivered is None or not admin:
-                await deliveries.end_outage(self.db, self.cid)
+            await alert_operator(self.config, f"渠道 {name} 已恢复：{requeued} 条重新排队", body)
         news = await deliveries.unannounced_dead(self.db, self.cid)
-        if news.count and not news.outage_open:
+        if not news.count:
+            return requeued
+        if not news.outage_open and await deliveries.open_outage(self.db, self.cid):
             body = (
                 f"{news.count} deliveries to channel {name} are dead. Last error: "
                 f"{news.last_error}\nThey are re-queued when a later delivery to {name} "
@@ -231,9 +233,9 @@ class ChannelWorker:
                 self.config, f"渠道 {name} 投递失败：{news.count} 条已放弃", body
             )
             if undelivered is not None and admin:
-                return requeued  # told on a later pass
-        if news.count:
-            await deliveries.record_outage(self.db, self.cid)
+                await deliveries.close_outage(self.db, self.cid)  # told on a later pass
+                return requeued
+        await deliveries.announce_dead(self.db, self.cid)
         return requeued
 
 
