@@ -20,6 +20,7 @@ from daemon.config import Config
 from daemon.notify.channels import recipients
 from daemon.notify.operator import alert_operator
 from daemon.notify.outbox import DeliveryReport, Outbox
+from daemon.redaction import display_text, display_url
 from daemon.silence import (
     HISTORY_DAYS,
     due_retries,
@@ -129,7 +130,7 @@ class Pipeline:
         async with self.db.writing() as session:
             self.sources = await sync_catalog(
                 session,
-                ((s.name, s.kind, s.url) for s in self.config.sources),
+                ((s.name, s.kind, display_url(s.url)) for s in self.config.sources),
                 ((t.name, t.query) for t in self.config.topics),
                 ((c.name, c.mode, recipients(c)) for c in self.config.channels),
             )
@@ -157,8 +158,11 @@ class Pipeline:
         """Run a source unless another instance has this cycle's run (storage/runs.py).
 
         The daemon's jobs come here; ``once`` runs every source regardless. The
-        claim's lease is renewed while the run lasts.
+        claim's lease is renewed while the run lasts. SQLite is single-instance by
+        design, so it runs without claims.
         """
+        if self.db.is_sqlite:
+            return await self.run_source(spec, next_run)
         source = self.sources[spec.name]
         lease = self.config.daemon.run_lease
         claim = await claim_run(self.db, source.id or 0, lease)
@@ -272,7 +276,9 @@ class Pipeline:
             return report
         if was_alerted:
             await alert_operator(
-                self.config, f"源 {spec.name} 已恢复", f"{spec.url}\n{report.new} new articles"
+                self.config,
+                f"源 {spec.name} 已恢复",
+                f"{display_url(spec.url)}\n{report.new} new articles",
             )
         return report
 
@@ -315,6 +321,7 @@ class Pipeline:
     ) -> None:
         """Record the failure with its backoff, and alert the operator once per incident."""
         assert report.error is not None
+        report.error = display_text(report.error)
         source = self.sources[spec.name]
         delay = backoff_delay(spec, source.failures_in_row + 1, retry_after)
         report.retry_at = utcnow() + timedelta(seconds=delay)
@@ -340,7 +347,7 @@ class Pipeline:
         if merged.alerted_at is not None:
             return
         body = (
-            f"{spec.url}\n错误: {report.error}\n"
+            f"{display_url(spec.url)}\n错误: {report.error}\n"
             f"下次尝试: {report.retry_at.isoformat(timespec='seconds')}"
         )
         undelivered = await alert_operator(self.config, subject, body)
@@ -409,7 +416,7 @@ class Pipeline:
             if quiet is None:
                 await record_success(session, merged, report.new, next_run, state)
             else:
-                report.error = f"{spec.url}: {quiet}"
+                report.error = f"{display_url(spec.url)}: {quiet}"
                 report.retry_at = next_run or utcnow() + timedelta(seconds=spec.interval)
                 await record_failure(session, merged, report.error, report.retry_at, state)
             await self._fence(session, spec, report.retry_at or next_run)

@@ -21,6 +21,7 @@ from daemon.notify.ratelimit import RateLimiter
 from daemon.notify.render import Format
 from daemon.notify.services import SendError, Service, service_for, verified_sender
 from daemon.notify.settings import ChannelConfig
+from daemon.redaction import scrub
 
 # Apprise's DEBUG output prints tokens and json:// headers in clear.
 logging.getLogger("apprise").setLevel(logging.WARNING)
@@ -74,7 +75,7 @@ def redact(text: str, *secrets: str) -> str:
         pieces |= {secret, *(_pieces(secret) - public)}
     for piece in sorted(pieces, key=len, reverse=True):
         text = text.replace(piece, "***")
-    return text
+    return scrub(text)
 
 
 def _email_targets(plugin: Any) -> list[str]:

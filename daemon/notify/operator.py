@@ -11,12 +11,14 @@ import structlog
 from daemon.config import Config
 from daemon.notify.channels import redact, sender_for
 from daemon.notify.services import SendError
+from daemon.redaction import scrub
 
 log = structlog.get_logger("tingfeng.operator")
 
 
 async def alert_operator(config: Config, subject: str, body: str) -> str | None:
     """Send to the admin channel; returns None when delivered, else the reason it was not."""
+    subject, body = scrub(subject), scrub(body)
     log.warning("operator alert", subject=subject, body=body)
     name = config.daemon.admin_channel
     if not name:
