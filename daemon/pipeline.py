@@ -17,8 +17,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from daemon.config import Config
+from daemon.notify.channels import recipients
 from daemon.notify.operator import alert_operator
-from daemon.notify.outbox import DeliveryReport, deliver_due
+from daemon.notify.outbox import DeliveryReport, Outbox
+from daemon.redaction import display_text, display_url
 from daemon.silence import (
     HISTORY_DAYS,
     due_retries,
@@ -118,6 +120,7 @@ class Pipeline:
         self.matcher = compile_cached(topic_rules(config))
         self.topic_channels = {t.name: list(t.channels) for t in config.topics}
         self.sources: dict[str, Source] = {}
+        self.outbox = Outbox(db, config)
         # The storage failure being lived through, if any: logged and alerted once.
         self.storage_incident: str | None = None
         self._claims: dict[str, RunClaim] = {}
@@ -127,9 +130,9 @@ class Pipeline:
         async with self.db.writing() as session:
             self.sources = await sync_catalog(
                 session,
-                ((s.name, s.kind, s.url) for s in self.config.sources),
+                ((s.name, s.kind, display_url(s.url)) for s in self.config.sources),
                 ((t.name, t.query) for t in self.config.topics),
-                ((c.name, c.mode) for c in self.config.channels),
+                ((c.name, c.mode, recipients(c)) for c in self.config.channels),
             )
             await session.commit()
 
@@ -145,6 +148,7 @@ class Pipeline:
         except BaseException:
             self.config, self.matcher, self.topic_channels = kept
             raise
+        self.outbox.reconfigure(config)
 
     async def _known(self, urls: Iterable[str]) -> set[str]:
         async with self.db.session() as session:
@@ -154,8 +158,11 @@ class Pipeline:
         """Run a source unless another instance has this cycle's run (storage/runs.py).
 
         The daemon's jobs come here; ``once`` runs every source regardless. The
-        claim's lease is renewed while the run lasts.
+        claim's lease is renewed while the run lasts. SQLite is single-instance by
+        design, so it runs without claims.
         """
+        if self.db.is_sqlite:
+            return await self.run_source(spec, next_run)
         source = self.sources[spec.name]
         lease = self.config.daemon.run_lease
         claim = await claim_run(self.db, source.id or 0, lease)
@@ -269,7 +276,9 @@ class Pipeline:
             return report
         if was_alerted:
             await alert_operator(
-                self.config, f"源 {spec.name} 已恢复", f"{spec.url}\n{report.new} new articles"
+                self.config,
+                f"源 {spec.name} 已恢复",
+                f"{display_url(spec.url)}\n{report.new} new articles",
             )
         return report
 
@@ -312,6 +321,7 @@ class Pipeline:
     ) -> None:
         """Record the failure with its backoff, and alert the operator once per incident."""
         assert report.error is not None
+        report.error = display_text(report.error)
         source = self.sources[spec.name]
         delay = backoff_delay(spec, source.failures_in_row + 1, retry_after)
         report.retry_at = utcnow() + timedelta(seconds=delay)
@@ -337,7 +347,7 @@ class Pipeline:
         if merged.alerted_at is not None:
             return
         body = (
-            f"{spec.url}\n错误: {report.error}\n"
+            f"{display_url(spec.url)}\n错误: {report.error}\n"
             f"下次尝试: {report.retry_at.isoformat(timespec='seconds')}"
         )
         undelivered = await alert_operator(self.config, subject, body)
@@ -406,7 +416,7 @@ class Pipeline:
             if quiet is None:
                 await record_success(session, merged, report.new, next_run, state)
             else:
-                report.error = f"{spec.url}: {quiet}"
+                report.error = f"{display_url(spec.url)}: {quiet}"
                 report.retry_at = next_run or utcnow() + timedelta(seconds=spec.interval)
                 await record_failure(session, merged, report.error, report.retry_at, state)
             await self._fence(session, spec, report.retry_at or next_run)
@@ -437,7 +447,12 @@ class Pipeline:
         return quiet.reason() if quiet else None
 
     async def deliver(self) -> DeliveryReport:
-        return await deliver_due(self.db, self.config)
+        """Deliver what is owed: in the daemon, wake the channels' workers (they send,
+        never a source job); otherwise run one pass here."""
+        if self.outbox.started:
+            self.outbox.signal()
+            return DeliveryReport()
+        return await self.outbox.deliver_due()
 
     async def cycle(self) -> tuple[list[SourceReport], DeliveryReport]:
         """Every enabled source once (hosts are paced by the fetcher), then deliveries."""
