@@ -268,7 +268,7 @@ async def store_matches(
         )
         session.add(match)
         await session.flush()
-        channel_ids = [channels[name].id or 0 for name in topic_channels.get(topic_name, [])]
-        owed += await owe(session, match, topic.id or 0, channel_ids)
+        targets = [channels[name] for name in topic_channels.get(topic_name, [])]
+        owed += await owe(session, match, topic.id or 0, targets)
     await session.flush()
     return owed
