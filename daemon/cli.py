@@ -11,6 +11,7 @@ from importlib.metadata import version
 
 from daemon.commands import COMMANDS
 from daemon.errors import UserError
+from daemon.redaction import scrub
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -39,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except UserError as exc:
-        print(f"tingfeng: {exc}", file=sys.stderr)
+        print(f"tingfeng: {scrub(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

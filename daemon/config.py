@@ -19,6 +19,7 @@ from pydantic import Field, ValidationError, field_validator
 from daemon.errors import UserError
 from daemon.notify.channels import check_apprise_url
 from daemon.notify.settings import ChannelConfig
+from daemon.redaction import register
 from daemon.tomlpos import Path as KeyPath
 from daemon.tomlpos import format_path, key_lines, line_of
 from storage.dedup.config import DedupConfig
@@ -131,6 +132,7 @@ def _substitute_env(value: Any, path: KeyPath, errors: list[tuple[KeyPath, str]]
             if name not in os.environ:
                 errors.append((path, f"environment variable {name} is not set"))
                 return ""
+            register([os.environ[name]])
             return os.environ[name]
 
         return _ENV_REF.sub(repl, value)

@@ -5,7 +5,7 @@ claims the source's row in ``source_runs`` (``FOR UPDATE SKIP LOCKED``, a token
 and a lease) and runs it only if the row is due and not claimed by a live lease.
 The run's results are stored only while the claim is still its own (fencing):
 an instance that stalled past its lease cannot overwrite the run that took over.
-On SQLite the same code runs (one writer at a time makes it trivially safe).
+SQLite is single-instance by design and runs without claims.
 """
 
 from __future__ import annotations
