@@ -1,4 +1,4 @@
-"""Rule-engine benchmark: ``python bench/bench_rules.py [--mb 20] [--brute-mb 4]``.
+"""Rule-engine benchmark: ``python bench/bench_rules.py [--mb 20] [--brute-mb 4] [--e2e-mb 9]``.
 
 Builds 10,000 single-term topics drawn from jieba's dictionary plus 1,000 boolean
 topics, and a synthetic corpus (words sampled from the same dictionary by frequency,
@@ -9,17 +9,30 @@ in clauses and sentences) of at least ``--mb`` MB of UTF-8 article text, then re
     force is O(topics x text) and would take many minutes on the full corpus);
 (b) word mode over the full corpus vs segmenting every article with jieba and
     looking the terms up;
-(c) compile time for all topics and the process's peak memory.
+(c) compile time for all topics and the process's peak memory;
+(d) end to end: ``tingfeng match`` run as a user runs it (a new process, reading
+    JSONL, writing JSON lines) with the 10,000 single-term topics over ``--e2e-mb`` MB,
+    with a cold and a warm compiled-matcher cache, against a brute-force substring
+    scan of the same articles in this process, plus the engine alone in-process;
+(e) a daemon's memory: ``tingfeng run`` with 1,000 sources and the 10,000 topics,
+    its resident and peak memory once started.
+
+``--sections`` picks some of them (``d,e`` skips the 20 MB corpus of a-c).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import re
 import resource
+import shutil
+import signal
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -145,16 +158,154 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _tingfeng() -> list[str]:
+    """The console script as installed (what a user types), else ``python -m daemon``."""
+    script = shutil.which("tingfeng", path=os.path.dirname(sys.executable))
+    return [script] if script else [sys.executable, "-m", "daemon"]
+
+
+def _timed_run(argv: list[str], env: dict[str, str], out: Path) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one child process, stdout to ``out``."""
+    t = time.perf_counter()
+    with open(out, "wb") as fh:
+        proc = subprocess.Popen(argv, stdout=fh, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - t
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise SystemExit(f"{argv} failed with status {proc.returncode}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def _write_rules(path: Path, topics: list[TopicRule], mode: str) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        for t in topics:
+            fh.write(f'[[topics]]\nname = "{t.name}"\nquery = "{t.query}"\nmode = "{mode}"\n\n')
+
+
+def end_to_end(topics: list[TopicRule], docs: list[Document], work: Path) -> bool:
+    """(d): the ``match`` command against a brute-force scan; True when substring pairs agree."""
+    singles = topics[:10_000]
+    data = work / "articles.jsonl"
+    with open(data, "w", encoding="utf-8") as fh:
+        for d in docs:
+            row = {"id": d.id, "title": d.title, "text": d.text}
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    mb = data.stat().st_size / 1e6
+    print(
+        f"(d) end to end: {len(singles)} single-term topics, {len(docs)} articles, "
+        f"{mb:.1f} MB JSONL"
+    )
+
+    forms = [(match_form(d.title), match_form(d.text)) for d in docs]
+    t = time.perf_counter()
+    brute = {
+        (doc.id, rule.name)
+        for rule in singles
+        for doc, (title, text) in zip(docs, forms, strict=True)
+        if rule.query in title or rule.query in text
+    }
+    brute_s = time.perf_counter() - t
+    print(f"    brute-force substring scan (in this process): {brute_s:.2f} s, {len(brute)} pairs")
+
+    same = True
+    for mode in ("substring", "word"):
+        rules_path = work / f"rules-{mode}.toml"
+        _write_rules(rules_path, singles, mode)
+        env = {**os.environ, "TINGFENG_CACHE_DIR": str(work / f"cache-{mode}")}
+        argv = [*_tingfeng(), "match", "--rules", str(rules_path), "--input", str(data)]
+        out = work / f"out-{mode}.jsonl"
+        cold, cold_rss = _timed_run(argv, env, out)
+        warm, warm_rss = _timed_run(argv, env, out)
+        with open(out, encoding="utf-8") as fh:
+            pairs = {(x["id"], x["topic"]) for x in map(json.loads, fh)}
+        matcher = compile_rules([TopicRule(r.name, r.query, mode=mode) for r in singles])
+        t = time.perf_counter()
+        matcher.match_many(docs)
+        engine_s = time.perf_counter() - t
+        agree = ""
+        if mode == "substring":
+            same = pairs == brute
+            agree = f", identical to brute force={same}"
+        print(
+            f"    {mode:9} `tingfeng match`: cold cache {cold:.2f} s ({brute_s / cold:.1f}x), "
+            f"warm cache {warm:.2f} s (**{brute_s / warm:.1f}x**), peak RSS {warm_rss:.0f} MB "
+            f"(cold {cold_rss:.0f} MB); in-process matching {engine_s:.2f} s "
+            f"(**{brute_s / engine_s:.1f}x**); {len(pairs)} pairs{agree}"
+        )
+    return same
+
+
+def daemon_memory(topics: list[TopicRule], work: Path, sources: int = 1_000) -> None:
+    """(e): ``tingfeng run`` with ``sources`` sources and the single-term topics, RSS once up."""
+    lines = ["[storage]", f'url = "sqlite:///{work / "daemon.db"}"', ""]
+    for i in range(sources):  # a closed local port: every fetch fails fast, nothing is stored
+        lines += [
+            "[[sources]]",
+            f'name = "s{i}"',
+            'kind = "feed"',
+            f'url = "http://127.0.0.1:9/feed{i}.xml"',
+            'every = "6h"',
+            "",
+        ]
+    for t in topics[:10_000]:
+        lines += ["[[topics]]", f'name = "{t.name}"', f'query = "{t.query}"', ""]
+    config = work / "daemon.toml"
+    config.write_text("\n".join(lines), encoding="utf-8")
+    env = {**os.environ, "TINGFENG_CACHE_DIR": str(work / "cache-daemon")}
+    for start in ("cold cache", "warm cache"):
+        proc = subprocess.Popen(
+            [*_tingfeng(), "run", "--config", str(config)],
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            env=env,
+            text=True,
+        )
+        assert proc.stderr is not None
+        t = time.perf_counter()
+        for line in proc.stderr:
+            if "daemon started" in line:
+                break
+        up = time.perf_counter() - t
+        time.sleep(10)  # let the first (failing) fetches of every source run
+        status = Path(f"/proc/{proc.pid}/status").read_text()
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)
+        kb = {
+            k: int(v.split()[0])
+            for k, v in (x.split(":", 1) for x in status.splitlines())
+            if k in ("VmRSS", "VmHWM")
+        }
+        print(
+            f"(e) daemon, {sources} sources + {len(topics[:10_000])} topics ({start}): "
+            f"started in {up:.1f} s, RSS {kb['VmRSS'] / 1024:.0f} MB, "
+            f"peak {kb['VmHWM'] / 1024:.0f} MB"
+        )
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--mb", type=float, default=20.0, help="corpus size in MB of UTF-8 text")
     ap.add_argument("--brute-mb", type=float, default=4.0, help="share compared with brute force")
+    ap.add_argument("--e2e-mb", type=float, default=9.0, help="(d)'s corpus in MB of UTF-8 text")
+    ap.add_argument("--sections", default="a,b,c,d,e", help="which sections to run")
     ap.add_argument("--seed", type=int, default=7)
     args = ap.parse_args()
+    sections = set(args.sections.split(","))
     rng = random.Random(args.seed)
 
     words, freqs = load_words()
     topics = make_topics(words, rng)
+    ok = True
+    if "d" in sections or "e" in sections:
+        with tempfile.TemporaryDirectory(prefix="bench-rules-") as tmp:
+            if "d" in sections:
+                e2e_docs = make_corpus(words, freqs, args.e2e_mb, random.Random(args.seed + 1))
+                ok = end_to_end(topics, e2e_docs, Path(tmp))
+            if "e" in sections:
+                daemon_memory(topics, Path(tmp))
+    if not sections & {"a", "b", "c"}:
+        return 0 if ok else 1
     docs = make_corpus(words, freqs, args.mb, rng)
     chars = sum(len(d.title) + len(d.text) for d in docs)
     mb = sum(len(d.title.encode()) + len(d.text.encode()) for d in docs) / 1e6
@@ -230,7 +381,7 @@ def main() -> int:
 
     assert word_matcher.match_many(docs[:50]) == word_results[:50], "not deterministic"
     print(f"(c) peak RSS: {peak_mb():.0f} MB (includes the corpus and jieba's dictionary)")
-    return 0 if same else 1
+    return 0 if same and ok else 1
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from importlib.metadata import version
 
 from daemon.commands import COMMANDS
 from daemon.errors import UserError
-from storage.identity import DatabaseIdentityError
+from daemon.redaction import scrub
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -40,17 +40,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except UserError as exc:
-        print(f"tingfeng: {exc}", file=sys.stderr)
+        print(f"tingfeng: {scrub(str(exc))}", file=sys.stderr)
         return 2
-    except DatabaseIdentityError as exc:
-        print(f"tingfeng: {exc}", file=sys.stderr)
-        return 3
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         # The reader went away (``tingfeng export | head``): stop quietly, as Unix tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as exc:
+        if _identity_error(exc):
+            print(f"tingfeng: {exc}", file=sys.stderr)
+            return 3
+        raise
+
+
+def _identity_error(exc: Exception) -> bool:
+    """A ``storage.identity.DatabaseIdentityError``, told apart without importing storage.
+
+    Only a command that opened a database can raise one, and then the module is loaded;
+    importing it up front would cost every command (``match``, ``segment``) SQLAlchemy.
+    """
+    identity = sys.modules.get("storage.identity")
+    return identity is not None and isinstance(exc, identity.DatabaseIdentityError)
 
 
 if __name__ == "__main__":

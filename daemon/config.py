@@ -19,6 +19,7 @@ from pydantic import Field, ValidationError, field_validator
 from daemon.errors import UserError
 from daemon.notify.channels import check_apprise_url
 from daemon.notify.settings import ChannelConfig
+from daemon.redaction import register
 from daemon.tomlpos import Path as KeyPath
 from daemon.tomlpos import format_path, key_lines, line_of
 from storage.dedup.config import DedupConfig
@@ -56,6 +57,9 @@ class DaemonConfig(_Strict):
     # How long a worker owns a claimed delivery before another may take it over.
     lease: Duration = 300.0
     outbox_every: Duration = 30.0
+    # How long an instance owns a claimed source run (renewed while it lasts) before
+    # another instance on the same database may take the source over.
+    run_lease: Duration = 300.0
     admin_channel: str | None = None
     # A source's first run on this database alerts only items published this recently
     # (undated items are alerted); older ones are stored and matched silently, so a new
@@ -73,7 +77,7 @@ class DaemonConfig(_Strict):
             raise ValueError(f'"{value}" is not a time zone (try "Asia/Shanghai")') from None
         return value
 
-    @field_validator("lease", "outbox_every")
+    @field_validator("lease", "outbox_every", "run_lease")
     @classmethod
     def _positive(cls, value: float) -> float:
         if value <= 0:
@@ -128,6 +132,7 @@ def _substitute_env(value: Any, path: KeyPath, errors: list[tuple[KeyPath, str]]
             if name not in os.environ:
                 errors.append((path, f"environment variable {name} is not set"))
                 return ""
+            register([os.environ[name]])
             return os.environ[name]
 
         return _ENV_REF.sub(repl, value)

@@ -17,8 +17,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from daemon.config import Config
+from daemon.notify.channels import recipients
 from daemon.notify.operator import alert_operator
-from daemon.notify.outbox import DeliveryReport, deliver_due
+from daemon.notify.outbox import DeliveryReport, Outbox
+from daemon.redaction import display_text, display_url
 from daemon.silence import (
     HISTORY_DAYS,
     due_retries,
@@ -29,7 +31,7 @@ from daemon.silence import (
 from rules import Document, Hit, TopicRule
 from rules.cache import compile_cached
 from rules.normalize import normalize
-from storage.articles import known_url_keys, sketch_drafts, store_articles, store_matches
+from storage.articles import KnownUrls, sketch_drafts, store_articles, store_matches
 from storage.catalog import (
     RunValidators,
     record_alerted,
@@ -42,6 +44,7 @@ from storage.dedup.joins import join_continuations
 from storage.history import article_days, last_article_at
 from storage.identity import DatabaseIdentityError
 from storage.models import Article, Source
+from storage.runs import ClaimLost, RunClaim, claim_run, finish_run, renew_run
 from storage.types import utcnow
 from watchers.article import ArticleDraft
 from watchers.base import NoArticlesError, WatchContext, WatchError
@@ -63,6 +66,8 @@ class SourceReport:
     error: str | None = None
     skipped: int = 0
     retry_at: datetime | None = None
+    # Another instance has this cycle's run (several daemons on one PostgreSQL).
+    elsewhere: bool = False
 
 
 def first_line(exc: BaseException) -> str:
@@ -115,17 +120,19 @@ class Pipeline:
         self.matcher = compile_cached(topic_rules(config))
         self.topic_channels = {t.name: list(t.channels) for t in config.topics}
         self.sources: dict[str, Source] = {}
+        self.outbox = Outbox(db, config)
         # The storage failure being lived through, if any: logged and alerted once.
         self.storage_incident: str | None = None
+        self._claims: dict[str, RunClaim] = {}
 
     async def prepare(self) -> None:
         """Mirror config into the database (sources, topics, channels)."""
         async with self.db.writing() as session:
             self.sources = await sync_catalog(
                 session,
-                ((s.name, s.kind, s.url) for s in self.config.sources),
+                ((s.name, s.kind, display_url(s.url)) for s in self.config.sources),
                 ((t.name, t.query) for t in self.config.topics),
-                ((c.name, c.mode) for c in self.config.channels),
+                ((c.name, c.mode, recipients(c)) for c in self.config.channels),
             )
             await session.commit()
 
@@ -141,10 +148,54 @@ class Pipeline:
         except BaseException:
             self.config, self.matcher, self.topic_channels = kept
             raise
+        self.outbox.reconfigure(config)
 
-    async def _known(self, urls: Iterable[str]) -> set[str]:
-        async with self.db.session() as session:
-            return await known_url_keys(session, urls)
+    async def run_claimed(self, spec: SourceConfig, next_run: datetime | None) -> SourceReport:
+        """Run a source unless another instance has this cycle's run (storage/runs.py).
+
+        The daemon's jobs come here; ``once`` runs every source regardless. The
+        claim's lease is renewed while the run lasts. SQLite is single-instance by
+        design, so it runs without claims.
+        """
+        if self.db.is_sqlite:
+            return await self.run_source(spec, next_run)
+        source = self.sources[spec.name]
+        lease = self.config.daemon.run_lease
+        claim = await claim_run(self.db, source.id or 0, lease)
+        if claim is None:
+            return SourceReport(spec.name, elsewhere=True)
+        self._claims[spec.name] = claim
+        renewing = asyncio.create_task(self._renew(claim, lease))
+        try:
+            return await self.run_source(spec, next_run)
+        finally:
+            renewing.cancel()
+            self._claims.pop(spec.name, None)
+
+    async def _renew(self, claim: RunClaim, lease: float) -> None:
+        while True:
+            await asyncio.sleep(lease / 3)
+            try:
+                if not await renew_run(self.db, claim, lease):
+                    return
+            except (DBAPIError, OSError):
+                continue  # the storing transaction will find out, and fence itself
+
+    async def _fence(
+        self, session: AsyncSession, spec: SourceConfig, next_due: datetime | None
+    ) -> None:
+        """Release this run's claim in its storing transaction; raise if it was lost."""
+        claim = self._claims.get(spec.name)
+        if claim is None:
+            return
+        if next_due is None:
+            next_due = utcnow() + timedelta(seconds=spec.interval)
+        # Due again a little before the next scheduled time, so instances' clocks and
+        # jitter never make a cycle's run look not yet due.
+        now = utcnow()
+        next_due = now + (next_due - now) * 0.9
+        if not await finish_run(session, claim, next_due):
+            raise ClaimLost(f"source {spec.name}: run taken over by another instance")
 
     async def run_source(
         self, spec: SourceConfig, next_run: datetime | None = None
@@ -154,10 +205,11 @@ class Pipeline:
         source = self.sources[spec.name]
         validators = RunValidators(self.db)
         state = dict(source.state or {})
+        known = KnownUrls(self.db)
         ctx = WatchContext(
             self.fetcher.for_run(validators),
             run_cpu,
-            self._known,
+            known,
             state,
             retry_urls=due_retries(state),
         )
@@ -189,9 +241,12 @@ class Pipeline:
         drafts = [d for d in drafts if not d.skip_reason]
         was_alerted = source.alerted_at is not None
         try:
-            await self._store(spec, source, drafts, report, validators, next_run, ctx.state)
+            await self._store(spec, source, drafts, report, validators, next_run, ctx.state, known)
         except DatabaseIdentityError:
             raise
+        except ClaimLost as exc:
+            log.warning("run discarded", source=spec.name, reason=str(exc))
+            return SourceReport(spec.name, elsewhere=True)
         except Exception as exc:
             # The transaction rolled back and no validator was saved, so the next run
             # fetches and stores these articles again; the other sources carry on.
@@ -218,7 +273,9 @@ class Pipeline:
             return report
         if was_alerted:
             await alert_operator(
-                self.config, f"源 {spec.name} 已恢复", f"{spec.url}\n{report.new} new articles"
+                self.config,
+                f"源 {spec.name} 已恢复",
+                f"{display_url(spec.url)}\n{report.new} new articles",
             )
         return report
 
@@ -230,6 +287,9 @@ class Pipeline:
             await self._failed(spec, report, retry_after, empty)
         except DatabaseIdentityError:
             raise
+        except ClaimLost as exc:
+            log.warning("run discarded", source=spec.name, reason=str(exc))
+            report.retry_at = None
         except (DBAPIError, OSError) as exc:
             report.retry_at = None
             await self.storage_failed(exc)
@@ -258,12 +318,14 @@ class Pipeline:
     ) -> None:
         """Record the failure with its backoff, and alert the operator once per incident."""
         assert report.error is not None
+        report.error = display_text(report.error)
         source = self.sources[spec.name]
         delay = backoff_delay(spec, source.failures_in_row + 1, retry_after)
         report.retry_at = utcnow() + timedelta(seconds=delay)
         async with self.db.writing() as session:
             merged = await session.merge(source)
             await record_failure(session, merged, report.error, report.retry_at)
+            await self._fence(session, spec, report.retry_at)
             await session.commit()
         self.sources[spec.name] = merged
         log.warning("source failed", source=spec.name, error=report.error, retry_at=report.retry_at)
@@ -282,7 +344,7 @@ class Pipeline:
         if merged.alerted_at is not None:
             return
         body = (
-            f"{spec.url}\n错误: {report.error}\n"
+            f"{display_url(spec.url)}\n错误: {report.error}\n"
             f"下次尝试: {report.retry_at.isoformat(timespec='seconds')}"
         )
         undelivered = await alert_operator(self.config, subject, body)
@@ -299,7 +361,8 @@ class Pipeline:
         matching, deduplication and owed alerts as a fetched run."""
         report = SourceReport(spec.name)
         source = self.sources[spec.name]
-        await self._store(spec, source, drafts, report, RunValidators(self.db), None, {})
+        validators, known = RunValidators(self.db), KnownUrls(self.db)
+        await self._store(spec, source, drafts, report, validators, None, {}, known)
         return report
 
     async def _store(
@@ -311,8 +374,9 @@ class Pipeline:
         validators: RunValidators,
         next_run: datetime | None,
         state: dict[str, object],
+        known_urls: KnownUrls,
     ) -> None:
-        known = await self._known(d.url for d in drafts)
+        known = await known_urls(d.url for d in drafts)
         fresh = [d for d in drafts if d.url not in known]
         join_continuations(fresh)
         # A part joined into its head is matched as part of the head's text only.
@@ -351,9 +415,10 @@ class Pipeline:
             if quiet is None:
                 await record_success(session, merged, report.new, next_run, state)
             else:
-                report.error = f"{spec.url}: {quiet}"
+                report.error = f"{display_url(spec.url)}: {quiet}"
                 report.retry_at = next_run or utcnow() + timedelta(seconds=spec.interval)
                 await record_failure(session, merged, report.error, report.retry_at, state)
+            await self._fence(session, spec, report.retry_at or next_run)
             await session.commit()
         self.sources[spec.name] = merged
         log.info("source done", source=spec.name, new=report.new, matched=report.matched)
@@ -381,7 +446,12 @@ class Pipeline:
         return quiet.reason() if quiet else None
 
     async def deliver(self) -> DeliveryReport:
-        return await deliver_due(self.db, self.config)
+        """Deliver what is owed: in the daemon, wake the channels' workers (they send,
+        never a source job); otherwise run one pass here."""
+        if self.outbox.started:
+            self.outbox.signal()
+            return DeliveryReport()
+        return await self.outbox.deliver_due()
 
     async def cycle(self) -> tuple[list[SourceReport], DeliveryReport]:
         """Every enabled source once (hosts are paced by the fetcher), then deliveries."""

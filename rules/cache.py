@@ -4,16 +4,20 @@ What compiling costs is ordering the automaton's patterns and weighing the rule 
 against jieba's dictionary (which means loading it). A :class:`MatcherPlan` keeps
 those results as plain data in a JSON file named by a hash of the rules, the cache
 format and jieba's dictionary file; the automaton is rebuilt from its patterns in
-milliseconds. Nothing is pickled: pyahocorasick's pickles leak, and a JSON file in a
-cache directory can never run code. The cache is an optimisation only: an unreadable,
-stale or unwritable entry just means compiling as if there were none.
+milliseconds. Word mode still needs the dictionary itself when it checks a hit: it
+is kept too, as words and log probabilities in a flat file that loads several times
+faster than jieba builds it. Nothing is pickled or marshalled: pyahocorasick's pickles
+leak, and plain JSON, text and numbers can never run code. The cache is an
+optimisation only: an unreadable, stale or unwritable entry just means compiling as
+if there were none.
 """
 
 from __future__ import annotations
 
+import array
 import hashlib
-import importlib.util
 import os
+import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +26,7 @@ import orjson
 
 from rules.compile import Matcher, MatcherPlan, compile_rules
 from rules.model import TopicRule
+from rules.wordcheck import jieba_dictionary_path
 
 FORMAT = 1
 """Bump when MatcherPlan or what it means changes: old entries are then never read."""
@@ -37,11 +42,8 @@ def cache_dir() -> Path | None:
 
 
 def _dictionary_identity() -> list[object]:
-    """jieba's dictionary file (found without importing jieba): path, size, mtime."""
-    spec = importlib.util.find_spec("jieba")
-    if spec is None or spec.origin is None:
-        return []
-    path = os.path.join(os.path.dirname(spec.origin), "dict.txt")
+    """jieba's dictionary file: path, size, mtime."""
+    path = jieba_dictionary_path()
     try:
         st = os.stat(path)
     except OSError:
@@ -77,22 +79,75 @@ def load_plan(directory: Path, key: str) -> MatcherPlan | None:
         return None
 
 
-def save_plan(directory: Path, key: str, plan: MatcherPlan) -> None:
+def _write(path: Path, chunks: list[bytes]) -> None:
     """Write atomically (a reader never sees half a file); a failure costs only speed."""
-    path = _path(directory, key)
-    data = {"patterns": plan.patterns, "order": plan.order, "own_words": plan.own_words}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(orjson.dumps(data))
-        os.replace(tmp, path)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.writelines(chunks)
+            os.replace(tmp, path)
+        except OSError:
+            os.unlink(tmp)
     except OSError:
         return
 
 
-def compile_cached(rules: Sequence[TopicRule], directory: Path | None = None) -> Matcher:
-    """:func:`compile_rules`, reusing and refreshing the plan cached for these rules."""
+def save_plan(directory: Path, key: str, plan: MatcherPlan) -> None:
+    data = {"patterns": plan.patterns, "order": plan.order, "own_words": plan.own_words}
+    _write(_path(directory, key), [orjson.dumps(data)])
+
+
+def _dictionary_path(directory: Path) -> Path:
+    identity = orjson.dumps([FORMAT, sys.byteorder, _dictionary_identity()])
+    return directory / f"jieba-{hashlib.sha256(identity).hexdigest()[:24]}.dict"
+
+
+def save_dictionary(directory: Path, logp: dict[str, float], logtotal: float) -> None:
+    """Words (one per line), then each distinct log probability once, then an index per word."""
+    if any("\n" in word for word in logp):
+        return
+    values: dict[float, int] = {}
+    index = array.array("I", (values.setdefault(v, len(values)) for v in logp.values()))
+    header = {"words": len(logp), "values": len(values), "logtotal": logtotal}
+    words = "\n".join(logp).encode()
+    header["bytes"] = len(words)
+    chunks = [orjson.dumps(header) + b"\n", words, array.array("d", values).tobytes()]
+    _write(_dictionary_path(directory), [*chunks, index.tobytes()])
+
+
+def load_dictionary(directory: Path) -> tuple[dict[str, float], float] | None:
+    """What :func:`save_dictionary` wrote, equal log probabilities sharing one float."""
+    try:
+        data = _dictionary_path(directory).read_bytes()
+        end = data.index(b"\n")
+        header = orjson.loads(data[:end])
+        start, count = end + 1, header["words"]
+        words = data[start : start + header["bytes"]].decode().split("\n")
+        start += header["bytes"]
+        values = array.array("d")
+        values.frombytes(data[start : start + 8 * header["values"]])
+        index = array.array("I")
+        index.frombytes(data[start + 8 * header["values"] :])
+        if len(words) != count or len(index) != count:
+            return None
+        shared = values.tolist()
+        return dict(zip(words, map(shared.__getitem__, index), strict=True)), header["logtotal"]
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None
+
+
+def compile_cached(
+    rules: Sequence[TopicRule], directory: Path | None = None, *, defer_dictionary: bool = False
+) -> Matcher:
+    """:func:`compile_rules`, reusing and refreshing the plan cached for these rules.
+
+    With a cached plan the matcher's dictionary is built now, unless
+    ``defer_dictionary``: then on the first word check, if one comes (a one-off
+    command). A daemon wants it now: building it later, in the worker thread that
+    matches, would hold the GIL long enough to stall the event loop.
+    """
     directory = directory if directory is not None else cache_dir()
     if directory is None:
         return compile_rules(rules)
@@ -101,4 +156,6 @@ def compile_cached(rules: Sequence[TopicRule], directory: Path | None = None) ->
     matcher = compile_rules(rules, plan)
     if matcher.plan != plan:
         save_plan(directory, key, matcher.plan)
+    if not defer_dictionary:
+        matcher.prepare()
     return matcher

@@ -248,7 +248,10 @@ class Matcher:
         self._lengths = [len(text) for text in pattern_ids]  # indexed by pattern id
         self._topics_by_pattern = {pid: sorted(ts) for pid, ts in by_pattern.items()}
         self._always = [t.index for t in topics if t.always]
-        self._sources = [frozenset(normalize(s) for s in t.rule.sources) for t in topics]
+        self._sources = [
+            frozenset(normalize(s) for s in t.rule.sources) if t.rule.sources else _ANY
+            for t in topics
+        ]
         self._places = [tuple(fold(normalize(p)) for p in t.rule.places) for t in topics]
 
         patterns = tuple(pattern_ids)
@@ -268,6 +271,11 @@ class Matcher:
             self._automaton = automaton
         self._words = words
 
+    def prepare(self) -> None:
+        """Build the word-check dictionary now if it was left for first use (cached plan)."""
+        if self._words.needs_dictionary:
+            self._words.prepare()
+
     def match(self, doc: Document) -> list[TopicMatch]:
         """Topics ``doc`` matches, in rule order, each with its hits and satisfied terms."""
         return _DocMatch(self, doc).run()
@@ -278,6 +286,7 @@ class Matcher:
 
 
 _EMPTY: tuple[Hit, ...] = ()
+_ANY: frozenset[str] = frozenset()
 
 
 def _report_order(hit: Hit) -> tuple[bool, int, int, str]:
@@ -435,9 +444,11 @@ def compile_rules(rules: Sequence[TopicRule], plan: MatcherPlan | None = None) -
     The compiled matcher and jieba's dictionary live as long as the process, and a
     full garbage collection that walks them holds the GIL long enough to stall the
     event loop while matching runs in a worker thread; ``gc.freeze`` takes everything
-    alive now out of the collector's sight. ``plan`` (from :mod:`rules.cache`) skips
+    alive now out of the collector's sight (after one collection, so that what is
+    garbage now is freed rather than frozen). ``plan`` (from :mod:`rules.cache`) skips
     the costly part of compiling when it was made for the same rules.
     """
     matcher = Matcher(rules, plan)
+    gc.collect()  # what compiling left behind, so it is not frozen for good
     gc.freeze()
     return matcher

@@ -15,8 +15,10 @@ a private copy with its rule terms added, so matchers never fight over global st
 from __future__ import annotations
 
 import bisect
+import importlib.util
 import itertools
 import math
+import os
 import re
 import threading
 from dataclasses import dataclass
@@ -55,25 +57,62 @@ class BaseDictionary:
 
 
 def base_dictionary() -> BaseDictionary:
-    """The shared :class:`BaseDictionary` (thread-safe; jieba is imported only here)."""
+    """The shared :class:`BaseDictionary`, from the cache (:mod:`rules.cache`) or jieba.
+
+    Thread-safe; jieba itself is never imported, only its dictionary file read.
+    """
+    from rules.cache import cache_dir, load_dictionary, save_dictionary
+
     global _base
     with _base_lock:
         if _base is None:
-            import jieba
-
-            jieba.setLogLevel(30)  # loading chatter would pollute CLI stderr
-            tok = jieba.Tokenizer()
-            tok.initialize()
-            logtotal = math.log(tok.total)
-            shared: dict[int, float] = {}
-            logp = {}
-            for word, f in tok.FREQ.items():
-                lp = shared.get(f)
-                if lp is None:
-                    lp = shared[f] = math.log(f) - logtotal if f else 0.0
-                logp[word] = lp
+            directory = cache_dir()
+            cached = load_dictionary(directory) if directory is not None else None
+            logp, logtotal = cached if cached is not None else _from_jieba()
             _base = BaseDictionary(logp, logtotal, max(map(len, logp)))
+            if directory is not None and cached is None:
+                save_dictionary(directory, logp, logtotal)
         return _base
+
+
+def jieba_dictionary_path() -> str:
+    """jieba's default dictionary file, found without importing jieba (and its baggage)."""
+    spec = importlib.util.find_spec("jieba")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("jieba is not installed")
+    return os.path.join(os.path.dirname(spec.origin), "dict.txt")
+
+
+def read_jieba_dictionary() -> tuple[dict[str, int], int]:
+    """jieba's prefix dictionary (word -> frequency, other prefixes -> 0) and total frequency.
+
+    Built from dict.txt as jieba's Tokenizer builds it (a later line for a word wins and
+    every line counts towards the total; a test compares the two), but without importing
+    jieba, whose module state and pkg_resources cost a daemon memory it never gives back.
+    """
+    freq: dict[str, int] = {}
+    total = 0
+    with open(jieba_dictionary_path(), "rb") as fh:
+        for raw in fh:
+            word, count = raw.strip().decode("utf-8").split(" ")[:2]
+            freq[word] = int(count)
+            total += int(count)
+            for k in range(1, len(word)):
+                freq.setdefault(word[:k], 0)
+    return freq, total
+
+
+def _from_jieba() -> tuple[dict[str, float], float]:
+    words, total = read_jieba_dictionary()
+    logtotal = math.log(total)
+    shared: dict[int, float] = {}
+    logp = {}
+    for word, f in words.items():
+        lp = shared.get(f)
+        if lp is None:
+            lp = shared[f] = math.log(f) - logtotal if f else 0.0
+        logp[word] = lp
+    return logp, logtotal
 
 
 def is_latin(ch: str) -> bool:
@@ -86,54 +125,63 @@ OwnWords = list[tuple[str, float]]
 
 
 class WordChecker:
-    """Decides word-mode hits for one compiled matcher (own dictionary copy with its terms).
+    """Decides word-mode hits for one compiled matcher: jieba's dictionary plus its terms.
 
+    The matcher's terms (and their prefixes jieba lacks) live in a small dictionary of
+    its own, looked up before the shared base: no other matcher sees them, and a
+    matcher costs a few hundred kilobytes instead of a copy of the base's table.
     ``own`` (from :attr:`own_words` of an earlier checker for the same terms, e.g. a
     compiled-matcher cache) skips computing the terms' frequencies; the dictionary is
-    then built on first use, so a matcher that never checks a CJK word never loads jieba.
+    then loaded on first use, so a matcher that never checks a CJK word never loads it.
     """
 
     def __init__(self, terms: set[str], own: OwnWords | None = None) -> None:
+        self._checks_words = bool(terms)
         self._lock = threading.Lock()
-        self._logp: dict[str, float] | None = None
+        self._base: dict[str, float] | None = None
+        self._own: dict[str, float] = {}
         self._fine_cache: dict[str, frozenset[tuple[int, int]]] = {}
         if own is not None:
             self.own_words = own
             return
         base = base_dictionary()
-        own_terms = sorted(t for t in terms if t and not all(is_latin(c) for c in t))
-        # the base dictionary with this matcher's terms added (a private copy: one look-up
-        # per DAG edge instead of overlay-then-base, and no other matcher sees the terms);
-        # without terms of its own (substring mode) the shared one is only read
-        self._logtotal = base.logtotal
-        self._logp = dict(base.logp) if own_terms else base.logp
-        self._longest = base.longest
+        self._logtotal, self._longest = base.logtotal, base.longest
+        self._base = base.logp
         self.own_words = []
-        for term in own_terms:
+        for term in sorted(t for t in terms if t and not all(is_latin(c) for c in t)):
             lp = math.log(self._suggest_freq(term, base)) - self._logtotal
             self.own_words.append((term, lp))
-            self._add(term, lp)
+            self._add(term, lp, base.logp)
 
-    def _add(self, term: str, lp: float) -> None:
-        assert self._logp is not None
-        self._logp[term] = lp
+    def _add(self, term: str, lp: float, base: dict[str, float]) -> None:
+        """As ``jieba.add_word``: the term with its weight, its prefixes as prefixes."""
+        self._own[term] = lp
         self._longest = max(self._longest, len(term))
         for k in range(1, len(term)):
-            self._logp.setdefault(term[:k], 0.0)
+            prefix = term[:k]
+            if prefix not in self._own and prefix not in base:
+                self._own[prefix] = 0.0
 
-    def _dictionary(self) -> dict[str, float]:
-        """The dictionary with this matcher's terms added, built on first use."""
-        logp = self._logp
-        if logp is None:
+    @property
+    def needs_dictionary(self) -> bool:
+        """True while the dictionary is still to be loaded (and some term needs a word check)."""
+        return self._base is None and self._checks_words
+
+    def prepare(self) -> None:
+        self._dictionaries()
+
+    def _dictionaries(self) -> tuple[dict[str, float], dict[str, float]]:
+        """(own, base): look a string up in the first, then the second; loaded on first use."""
+        if self._base is None:
             with self._lock:
-                if self._logp is None:
+                if self._base is None:
                     base = base_dictionary()
                     self._logtotal, self._longest = base.logtotal, base.longest
-                    self._logp = dict(base.logp) if self.own_words else base.logp
                     for term, lp in self.own_words:
-                        self._add(term, lp)
-                logp = self._logp
-        return logp
+                        self._add(term, lp, base.logp)
+                    self._base = base.logp  # last: other threads read without the lock
+        assert self._base is not None
+        return self._own, self._base
 
     def _suggest_freq(self, term: str, base: BaseDictionary) -> int:
         """The frequency ``jieba.add_word`` would give: just enough to keep the term whole."""
@@ -150,17 +198,24 @@ class WordChecker:
         edge covering all of ``s`` to get its finer reading.
         """
         n = len(s)
-        get = self._dictionary().get
+        own, base = self._dictionaries()
+        own_get, get = own.get, base.get
         unknown = -self._logtotal  # a character that is no word scores as frequency 1
         score = [0.0] * (n + 1)
         nxt = [n] * (n + 1)
         for i in range(n - 1, -1, -1):
-            best, best_j = (get(s[i]) or unknown) + score[i + 1], i + 1
+            lp = own_get(s[i])
+            if lp is None:
+                lp = get(s[i])
+            best, best_j = (lp or unknown) + score[i + 1], i + 1
             j = i + 2
             while j <= n:
-                lp = get(s[i:j])
+                piece = s[i:j]
+                lp = own_get(piece)
                 if lp is None:
-                    break
+                    lp = get(piece)
+                    if lp is None:
+                        break
                 if lp and not (forbid_whole and i == 0 and j == n):
                     cand = lp + score[j]
                     if cand >= best:
@@ -183,13 +238,17 @@ class WordChecker:
         The prefix dictionary is prefix-closed, so a word from ``i`` crossing ``p``
         exists only if ``text[i:p+1]`` is in it; the walk stops at the first miss.
         """
-        get = self._dictionary().get
+        own, base = self._dictionaries()
+        own_get, get = own.get, base.get
         for i in range(p - 1, max(lo, p - self._longest + 1) - 1, -1):
             j = p + 1
             while j <= hi:
-                lp = get(text[i:j])
+                piece = text[i:j]
+                lp = own_get(piece)
                 if lp is None:
-                    break
+                    lp = get(piece)
+                    if lp is None:
+                        break
                 if lp:
                     return True
                 j += 1

@@ -54,6 +54,7 @@ async def test_check_config_reports_a_deep_query_in_one_line(
     assert "Traceback" not in result.err and "RecursionError" not in result.err
 
 
+@pytest.mark.slow
 async def test_sighup_with_a_deep_query_logs_one_failed_reload(
     site: Site, catcher: Catcher, write_config: Callable[[str], Path], tmp_path: Path
 ) -> None:

@@ -119,3 +119,16 @@ def test_join_continuations_in_one_batch_chains_parts_into_the_head() -> None:
     assert head.parts == ["u2", "u3"]
     assert part2.continuation_of == "u1" and part3.continuation_of == "u1"
     assert not other.continuation_of
+
+
+def test_minhash_permutations_stay_datasketchs_affine32_draws() -> None:
+    """Stored band keys depend on them: these are datasketch's MinHash(128, SEED, affine32)."""
+    from storage.dedup.minhash import _permutations
+
+    p = _permutations(128)
+    assert p[:, :3].tolist() == [
+        [1359374705, 2825159923, 2200832333],
+        [305578477, 920391388, 146568606],
+    ]
+    assert p[:, -2:].tolist() == [[3042241181, 2950609165], [2580301049, 3997785915]]
+    assert [int(x) for x in p.astype("uint64").sum(axis=1)] == [272350179406, 287626129806]

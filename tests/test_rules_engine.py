@@ -112,3 +112,14 @@ def test_no_hit_straddling_two_characters_bytes() -> None:
     matcher = compile_rules([TopicRule("a", "*a*"), TopicRule("yi", "*一*")])
     assert [m.topic for m in matcher.match(Document("d", "", "一\u6100"))] == ["yi"]
     assert [m.topic for m in matcher.match(Document("d", "", "一a"))] == ["a", "yi"]
+
+
+def test_dictionary_is_read_as_jieba_builds_it() -> None:
+    """The matcher reads dict.txt itself (no jieba import); it must be jieba's prefix dict."""
+    import jieba
+
+    from rules.wordcheck import read_jieba_dictionary
+
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    assert read_jieba_dictionary() == (tokenizer.FREQ, tokenizer.total)

@@ -46,6 +46,13 @@ def parse_feed(body: bytes | str, url: str) -> list[ArticleDraft]:
                 ),
             )
         )
+    if parsed.entries and not drafts:
+        # Broken XML often "parses" to an empty entry or two: a failed run, never an ok one.
+        reason = "not well-formed XML, " if parsed.bozo else ""
+        raise WatchError(
+            f"{url}: not a usable RSS/Atom feed ({reason}{len(parsed.entries)} entries, none "
+            "with a link)"
+        )
     return drafts
 
 

@@ -187,7 +187,7 @@ def _matcher(args: argparse.Namespace, config: Config | None) -> Matcher:
             raise UserError(f"{args.config}: no [[topics]] to match (or give --rules FILE)")
         rules, where = topic_rules(config), args.config
     try:
-        return compile_cached(rules)
+        return compile_cached(rules, defer_dictionary=True)
     except RuleError as exc:
         raise UserError(f"{where}: {exc}") from None
 

@@ -10,6 +10,7 @@ from daemon.config import Config
 from daemon.notify.operator import alert_operator
 from daemon.notify.outbox import DeliveryReport
 from daemon.pipeline import SourceReport
+from daemon.redaction import display_text
 from daemon.runtime import open_pipeline
 from storage.identity import DatabaseIdentityError
 
@@ -32,7 +33,7 @@ async def one_cycle(config: Config) -> tuple[list[SourceReport], DeliveryReport]
 def print_reports(reports: list[SourceReport], delivered: DeliveryReport) -> None:
     for r in reports:
         if r.error:
-            print(f"{r.name}: FAILED: {r.error}")
+            print(f"{r.name}: FAILED: {display_text(r.error)}")
         else:
             skipped = f", {r.skipped} article pages failed" if r.skipped else ""
             print(f"{r.name}: {r.new} new, {r.matched} matched, {r.owed} alerts owed{skipped}")

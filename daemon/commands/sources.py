@@ -9,6 +9,7 @@ from typing import Any
 from daemon.commands._shared import config_from, entry_notes, run_async
 from daemon.config import Config
 from daemon.notify.render import local_time
+from daemon.redaction import display_text
 from daemon.runtime import open_database
 from storage.catalog import stored_sources
 from storage.models import Source
@@ -59,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         error = (row.last_error or "") if row and row.failures_in_row else ""
         print(
             f"{spec.name:<20} {spec.kind:<7} {state:<9} {success:<17} {fails:>5}  "
-            f"{next_run:<17} {age:<8} {error[:120]}"
+            f"{next_run:<17} {age:<8} {display_text(error)[:120]}"
         )
     for note in entry_notes(config):
         print(f"note: {note}")

@@ -21,7 +21,6 @@ from storage.dedup.config import DedupConfig
 from storage.dedup.shingles import clean_text, letters, shingle_array, shingles
 
 SEED = 20240520
-_SCHEME = "affine32"
 
 
 _NONE = np.empty(0, dtype=np.uint64)
@@ -50,13 +49,17 @@ _M1, _M2 = np.uint32(0x85EBCA6B), np.uint32(0xC2B2AE35)
 
 @lru_cache(maxsize=8)
 def _permutations(num_perm: int) -> np.ndarray:
-    # Imported on first use: datasketch loads scipy (about a second), which commands
-    # that never sketch an article (outbox, sources, a once with nothing new) skip.
-    from datasketch import MinHash
+    """datasketch's affine32 permutations for ``SEED``: odd ``a`` and any ``b``, mod 2^32.
 
-    return np.asarray(
-        MinHash(num_perm=num_perm, seed=SEED, scheme=_SCHEME).permutations, dtype=np.uint32
-    )
+    The same draws from numpy's frozen ``RandomState`` as ``datasketch.MinHash(
+    num_perm, seed=SEED, scheme="affine32").permutations`` (pinned by a test, since
+    stored band keys depend on them), without importing datasketch, whose package
+    pulls in scipy: 70 MB of a daemon's memory for three lines.
+    """
+    gen = np.random.RandomState(SEED)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return np.array([a, b])
 
 
 def signature(

@@ -4,7 +4,8 @@ pdfminer groups characters into lines and lines into text boxes and orders the b
 for reading; a box is what the page printed together, the natural counterpart of a
 blank-line-separated block in page text. The box's dominant font size lets the
 segmenter tell headlines (printed large) from body text without guessing from
-punctuation. An indented line inside a box opens a new paragraph.
+punctuation. An indented line inside a box opens a new paragraph. pdfminer is imported
+on the first PDF (20 MB that a daemon without PDF sources never needs).
 """
 
 from __future__ import annotations
@@ -12,17 +13,21 @@ from __future__ import annotations
 import io
 from collections import Counter
 from collections.abc import Iterator
-
-from pdfminer.high_level import extract_pages
-from pdfminer.layout import LAParams, LTChar, LTTextBox, LTTextLine
-from pdfminer.pdfparser import PDFSyntaxError
-from pdfminer.psparser import PSException
+from typing import TYPE_CHECKING
 
 from watchers.segment.model import Block, SegmentError
+
+if TYPE_CHECKING:
+    from pdfminer.layout import LTTextBox
 
 
 def pdf_blocks(data: bytes, *, name: str) -> list[Block]:
     """Text blocks of every page in reading order; errors are one-line ``SegmentError``."""
+    from pdfminer.high_level import extract_pages
+    from pdfminer.layout import LAParams, LTTextBox
+    from pdfminer.pdfparser import PDFSyntaxError
+    from pdfminer.psparser import PSException
+
     blocks: list[Block] = []
     chars = 0
     try:
@@ -40,6 +45,8 @@ def pdf_blocks(data: bytes, *, name: str) -> list[Block]:
 
 
 def _box_blocks(box: LTTextBox) -> Iterator[Block]:
+    from pdfminer.layout import LTChar, LTTextLine
+
     lines: list[str] = []
     sizes: Counter[float] = Counter()
     for line in box:

@@ -1,0 +1,143 @@
+"""Several daemons on one PostgreSQL: each source fetched once per cycle, each alert sent once.
+
+Three real ``tingfeng run`` processes share one database; the local site counts
+the requests each source gets. One instance is killed (SIGKILL) while it holds
+the claim on a slow source: another instance takes the source over once the
+killed one's lease has run out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import signal
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from pathlib import Path
+
+import asyncpg
+import pytest
+from aiohttp import web
+
+from tests.conftest import Catcher
+from tests.test_daemon_run import start_daemon
+from tests.test_storage_identity import alerts, wait_for
+
+SOURCES = [f"s{i}" for i in range(5)] + ["slow"]
+EVERY = 10.0
+LEASE = 3.0
+
+
+def feed_for(name: str) -> str:
+    title = f"{name}：液化石油气安全检查"
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title>'
+        f"<item><title>{title}</title><link>http://example.invalid/{name}.html</link>"
+        f"<pubDate>{format_datetime(datetime.now(UTC))}</pubDate>"
+        f"<description>{title}。</description></item></channel></rss>"
+    )
+
+
+def site_app(hits: dict[str, list[float]]) -> web.Application:
+    async def serve(request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        hits[name].append(time.monotonic())
+        if name == "slow":
+            await asyncio.sleep(4)
+        return web.Response(text=feed_for(name), content_type="application/rss+xml")
+
+    app = web.Application()
+    app.router.add_get("/{name}.xml", serve)
+    return app
+
+
+def config_text(pg_url: str, base: str, catch: str) -> str:
+    sources = "".join(
+        f'\n[[sources]]\nname = "{n}"\nkind = "feed"\nurl = "{base}/{n}.xml"\n'
+        f'every = "{int(EVERY)}s"\njitter = "0s"\nsilent_after = "0s"\n'
+        for n in SOURCES
+    )
+    return f"""
+[daemon]
+run_lease = "{int(LEASE)}s"
+
+[storage]
+url = "{pg_url}"
+
+[fetch]
+per_host_delay = "0s"
+per_host_concurrency = 8
+{sources}
+[[topics]]
+name = "燃气"
+query = "液化石油气"
+channels = ["catch"]
+
+[[channels]]
+name = "catch"
+url = "{catch}"
+"""
+
+
+async def claimed_by(pg_url: str, source: str) -> str | None:
+    conn = await asyncpg.connect(pg_url)
+    try:
+        return await conn.fetchval(
+            "SELECT r.claimed_by FROM source_runs r JOIN sources s ON s.id = r.source_id "
+            "WHERE s.name = $1 AND r.claim_token IS NOT NULL",
+            source,
+        )
+    finally:
+        await conn.close()
+
+
+@pytest.mark.slow
+async def test_three_instances_fetch_each_source_once_per_cycle_and_survive_a_kill(
+    serve_app: Callable[..., object],
+    catcher: Catcher,
+    write_config: Callable[[str], Path],
+    pg_url: str,
+) -> None:
+    hits: dict[str, list[float]] = defaultdict(list)
+    base = await serve_app(site_app(hits))  # type: ignore[misc]
+    config = write_config(config_text(pg_url, str(base), catcher.url))
+
+    procs = await asyncio.gather(*(start_daemon(config) for _ in range(3)))
+    by_pid = {p.pid: p for p in procs}
+    try:
+        await wait_for(lambda: len(hits["slow"]) == 1, 60)
+        owner = None
+        for _ in range(30):
+            owner = await claimed_by(pg_url, "slow")
+            if owner:
+                break
+            await asyncio.sleep(0.1)
+        assert owner is not None
+        victim = by_pid[int(owner.rsplit(":", 1)[1])]
+        victim.send_signal(signal.SIGKILL)
+        killed_at = time.monotonic()
+        await victim.wait()
+
+        await wait_for(lambda: len(alerts(catcher)) == len(SOURCES), 60)
+        await asyncio.sleep(2.5 * EVERY)  # a few more cycles with the two survivors
+    finally:
+        survivors = [p for p in procs if p.returncode is None]
+        for p in survivors:
+            p.send_signal(signal.SIGTERM)
+        logs = [(await asyncio.wait_for(p.communicate(), 30))[1].decode() for p in survivors]
+
+    assert sorted(alerts(catcher)) == sorted(f"{n}：液化石油气安全检查" for n in SOURCES)
+    for name in SOURCES:
+        times = hits[name]
+        if name == "slow":
+            # the killed run, then the take-over only after the killed instance's lease
+            assert times[1] - killed_at >= LEASE - 0.5, times
+            times = times[1:]
+        gaps = [b - a for a, b in itertools.pairwise(times)]
+        assert gaps and min(gaps) >= 0.8 * EVERY, (name, gaps)
+    for log in logs:
+        before_stop = log.split('"event": "stopping: waiting for running jobs"')[0]
+        assert "Traceback" not in before_stop and "IntegrityError" not in before_stop, log
