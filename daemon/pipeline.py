@@ -18,8 +18,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from daemon.config import Config
+from daemon.notify.channels import recipients
 from daemon.notify.operator import alert_operator
-from daemon.notify.outbox import DeliveryReport, deliver_due
+from daemon.notify.outbox import DeliveryReport, Outbox
 from daemon.redaction import display_text, display_url
 from daemon.silence import (
     HISTORY_DAYS,
@@ -140,6 +141,7 @@ class Pipeline:
         self.matcher = compile_cached(topic_rules(config))
         self.topic_channels = {t.name: list(t.channels) for t in config.topics}
         self.sources: dict[str, Source] = {}
+        self.outbox = Outbox(db, config)
         # The storage failure being lived through, if any: logged and alerted once.
         self.storage_incident: str | None = None
         self._claims: dict[str, RunClaim] = {}
@@ -152,7 +154,7 @@ class Pipeline:
                 session,
                 ((s.name, s.kind, display_url(s.url)) for s in self.config.sources),
                 ((t.name, t.query) for t in self.config.topics),
-                ((c.name, c.mode) for c in self.config.channels),
+                ((c.name, c.mode, recipients(c)) for c in self.config.channels),
             )
             await session.commit()
 
@@ -168,6 +170,7 @@ class Pipeline:
         except BaseException:
             self.config, self.matcher, self.topic_channels = kept
             raise
+        self.outbox.reconfigure(config)
 
     async def _known(self, urls: Iterable[str]) -> set[str]:
         async with self.db.session() as session:
@@ -494,7 +497,12 @@ class Pipeline:
             )
 
     async def deliver(self) -> DeliveryReport:
-        return await deliver_due(self.db, self.config)
+        """Deliver what is owed: in the daemon, wake the channels' workers (they send,
+        never a source job); otherwise run one pass here."""
+        if self.outbox.started:
+            self.outbox.signal()
+            return DeliveryReport()
+        return await self.outbox.deliver_due()
 
     async def cycle(self) -> tuple[list[SourceReport], DeliveryReport]:
         """Every enabled source once (hosts are paced by the fetcher), then deliveries."""

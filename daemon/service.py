@@ -2,8 +2,10 @@
 
 Misfire grace is minutes, not APScheduler's default second, so a busy loop delays a
 job instead of silently dropping it. An edited config (or SIGHUP) is applied in place.
-On SIGINT/SIGTERM no new run starts and the running ones finish their transaction
-before the process exits.
+Delivery is not a job: the outbox runs one worker per channel, which source and
+digest jobs wake. Digests whose time passed while the daemon was down are built at
+start-up. On SIGINT/SIGTERM no new run starts, the running ones finish their
+transaction, and each channel finishes its send in flight and hands back the rest.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from sqlalchemy.exc import DBAPIError
 
 from daemon.config import Config, load_config
 from daemon.errors import UserError
-from daemon.notify.digest import build_digest
+from daemon.notify.digest import build_digest, catch_up
 from daemon.notify.operator import alert_operator
 from daemon.notify.settings import ChannelConfig
 from daemon.pipeline import Pipeline
@@ -159,10 +161,6 @@ class Daemon:
             self._add(
                 job_id, run, source_trigger(source, self.config), self._first_run(source, now)
             )
-        outbox_every = IntervalTrigger(
-            seconds=self.config.daemon.outbox_every, timezone=self.config.tz
-        )
-        self._add("outbox", self.pipeline.deliver, outbox_every)
         config_check = IntervalTrigger(seconds=CONFIG_CHECK, timezone=self.config.tz)
         self._add("config", self._reload_if_changed, config_check)
 
@@ -218,14 +216,21 @@ class Daemon:
             loop.add_signal_handler(sig, self.stopping.set)
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
         self._loaded_mtime = self._config_mtime()
+        if await self.leadership.is_leader():
+            caught = await catch_up(self.pipeline.db, self.config)
+            if caught:
+                log.info("digests missed while down, sent now", channels=caught)
         self.build_jobs()
+        self.pipeline.outbox.start()
         self.scheduler.start()
         log.info("daemon started", sources=len(self.config.sources), topics=len(self.config.topics))
         await self.stopping.wait()
         log.info("stopping: waiting for running jobs", running=len(self.running))
         self.scheduler.shutdown(wait=False)
+        waits: list[Awaitable[Any]] = [self.pipeline.outbox.stop()]
         if self.running:
-            await asyncio.wait(set(self.running), timeout=SHUTDOWN_GRACE)
+            waits.append(asyncio.wait(set(self.running), timeout=SHUTDOWN_GRACE))
+        await asyncio.gather(*waits)
         await self.leadership.release()
         log.info("daemon stopped")
         if self.fatal is not None:

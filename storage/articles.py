@@ -265,7 +265,7 @@ async def store_matches(
     owed = 0
     for (_article, topic_name, _hits), match in zip(matches, rows, strict=True):
         topic = topics[topic_name]
-        channel_ids = [channels[name].id or 0 for name in topic_channels.get(topic_name, [])]
-        owed += await owe(session, match, topic.id or 0, channel_ids)
+        targets = [channels[name] for name in topic_channels.get(topic_name, [])]
+        owed += await owe(session, match, topic.id or 0, targets)
     await session.flush()
     return owed

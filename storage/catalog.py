@@ -25,9 +25,11 @@ async def sync_catalog(
     session: AsyncSession,
     sources: Iterable[tuple[str, str, str]],
     topics: Iterable[tuple[str, str]],
-    channels: Iterable[tuple[str, str]],
+    channels: Iterable[tuple[str, str, list[str]]],
 ) -> dict[str, Source]:
-    """Upsert (name, kind, url) sources, (name, query) topics and (name, mode) channels.
+    """Upsert (name, kind, url) sources, (name, query) topics and (name, mode,
+    recipients) channels; ``recipients`` lists the addresses of an email channel that
+    has several (each is owed its own delivery row), else it is empty.
 
     On PostgreSQL under an advisory lock: instances starting together on one database
     would otherwise both insert the same new names and one would die of it.
@@ -48,9 +50,9 @@ async def sync_catalog(
         topic.query = query
         session.add(topic)
     known_channels = {c.name: c for c in await session.exec(select(Channel))}
-    for name, mode in channels:
+    for name, mode, recipients in channels:
         channel = known_channels.get(name) or Channel(name=name, mode=mode)
-        channel.mode = mode
+        channel.mode, channel.recipients = mode, list(recipients)
         session.add(channel)
     await session.flush()
     return existing

@@ -9,17 +9,25 @@ States (:class:`DeliveryStatus`): pending → claimed (lease) → sent, or faile
 (rescheduled) → dead after too many attempts or too long. An alert row of a digest
 is batched (it points at its digest row) until the digest is sent; a dead digest
 hands its items back as pending, owed to the next digest.
+
+A claim carries a token (fencing): every write a sender makes about a claimed row
+is one ``UPDATE … WHERE id = :id AND claim_token = :token`` statement, so a worker
+whose lease ran out (and whose row another worker has since claimed) can neither
+send it again nor overwrite what the new owner records. Each fenced write is the
+first statement of its transaction: SQLite then takes the write lock before it
+reads, and PostgreSQL re-checks the condition on the newest row version.
 """
 
 from __future__ import annotations
 
 import random
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import or_, update
+from sqlalchemy import case, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -28,7 +36,9 @@ from storage.dedup.clusters import cluster_sources
 from storage.models import Article, Channel, Delivery, Match, Source, Topic
 from storage.types import utcnow
 
-CLAIM_BATCH = 200
+# The most rows one claim holds. After a crash they wait for the lease to run out
+# (everything else is sent at once by the next worker), so a claim stays small.
+CLAIM_BATCH = 20
 
 
 class DeliveryStatus(StrEnum):
@@ -90,22 +100,35 @@ class RetryPolicy:
 # --- owing -------------------------------------------------------------------------
 
 
+def _with_recipient(key: str, recipient: str) -> str:
+    return f"{key}:{recipient}" if recipient else key
+
+
 async def owe(
-    session: AsyncSession, match: Match, topic_id: int, channel_ids: Sequence[int]
+    session: AsyncSession, match: Match, topic_id: int, channels: Sequence[Channel]
 ) -> int:
-    """Owe one alert per channel for ``match`` unless its cluster already owes one.
+    """Owe one alert per channel (per recipient of a multi-recipient email channel) for
+    ``match`` unless its cluster already owes it.
 
     The key makes a cluster alert once per topic and channel, whichever of its
     copies matched first. Returns how many rows were added.
     """
     owed = 0
-    for channel_id in channel_ids:
-        key = f"{match.cluster_id}:{topic_id}:{channel_id}"
-        exists = await session.exec(select(Delivery.id).where(Delivery.key == key))
-        if exists.first() is not None:
-            continue
-        session.add(Delivery(key=key, match_id=match.id or 0, channel_id=channel_id))
-        owed += 1
+    for channel in channels:
+        for recipient in channel.recipients or [""]:
+            key = _with_recipient(f"{match.cluster_id}:{topic_id}:{channel.id}", recipient)
+            exists = await session.exec(select(Delivery.id).where(Delivery.key == key))
+            if exists.first() is not None:
+                continue
+            session.add(
+                Delivery(
+                    key=key,
+                    match_id=match.id or 0,
+                    channel_id=channel.id or 0,
+                    recipient=recipient,
+                )
+            )
+            owed += 1
     return owed
 
 
@@ -115,7 +138,9 @@ async def channel_ids(db: Database) -> dict[str, int]:
         return {c.name: c.id for c in await session.exec(select(Channel)) if c.id is not None}
 
 
-def _owed_alerts(channel_id: int, created_before: datetime | None = None):  # type: ignore[no-untyped-def]
+def _owed_alerts(  # type: ignore[no-untyped-def]
+    channel_id: int, created_before: datetime | None = None, recipient: str | None = None
+):
     """Alert rows of the channel still owed and not yet in a digest, oldest first."""
     query = select(Delivery).where(
         Delivery.channel_id == channel_id,
@@ -125,14 +150,17 @@ def _owed_alerts(channel_id: int, created_before: datetime | None = None):  # ty
     )
     if created_before is not None:
         query = query.where(col(Delivery.created_at) <= created_before)
+    if recipient is not None:
+        query = query.where(Delivery.recipient == recipient)
     return query.order_by(col(Delivery.id))
 
 
 async def owed_match_ids(db: Database, channel_id: int) -> list[int]:
-    """The matches a digest of the channel would carry now (nothing is changed)."""
+    """The matches a digest of the channel would carry now (each once, whoever the
+    recipients; nothing is changed)."""
     async with db.session() as session:
         rows = await session.exec(_owed_alerts(channel_id))
-        return [r.match_id for r in rows if r.match_id is not None]
+        return list(dict.fromkeys(r.match_id for r in rows if r.match_id is not None))
 
 
 def _batch(session: AsyncSession, digest: Delivery, owed: Sequence[Delivery]) -> None:
@@ -149,76 +177,163 @@ async def batch_into_digest(
     *,
     keep_empty: bool = False,
     created_at: datetime | None = None,
-) -> int | None:
-    """Move the channel's owed alerts into the digest row ``key`` (made if missing).
+) -> list[int]:
+    """Move the channel's owed alerts into digest rows ``key`` (made if missing), one
+    per recipient of a multi-recipient email channel.
 
-    The digest falls due at ``due_at``. Returns its id, or None when nothing is
-    owed, no such digest exists yet and ``keep_empty`` is false.
+    The digests fall due at ``due_at``. Returns their ids: none when nothing is owed,
+    no such digest exists yet and ``keep_empty`` is false. A digest already being
+    sent takes no more items; they stay owed.
     """
     async with db.writing() as session:
+        channel = await session.get(Channel, channel_id)
         owed = list(await session.exec(_owed_alerts(channel_id)))
-        digest = (await session.exec(select(Delivery).where(Delivery.key == key))).first()
-        if digest is None:
-            if not owed and not keep_empty:
-                return None
-            digest = Delivery(
-                key=key,
-                kind=DeliveryKind.DIGEST,
-                channel_id=channel_id,
-                next_attempt_at=due_at,
-                created_at=created_at or utcnow(),
-            )
-            session.add(digest)
-            await session.flush()
-        _batch(session, digest, owed)
+        recipients = {row.recipient for row in owed}
+        if keep_empty and channel is not None:
+            recipients |= set(channel.recipients or [""])
+        ids: list[int] = []
+        for recipient in sorted(recipients):
+            rkey = _with_recipient(key, recipient)
+            digest = (await session.exec(select(Delivery).where(Delivery.key == rkey))).first()
+            if digest is None:
+                digest = Delivery(
+                    key=rkey,
+                    kind=DeliveryKind.DIGEST,
+                    channel_id=channel_id,
+                    recipient=recipient,
+                    next_attempt_at=due_at,
+                    created_at=created_at or utcnow(),
+                )
+                session.add(digest)
+                await session.flush()
+            elif digest.status not in OPEN:
+                continue
+            _batch(session, digest, [row for row in owed if row.recipient == recipient])
+            ids.append(digest.id or 0)
         await session.commit()
-        return digest.id
+        return ids
+
+
+async def digest_missed(db: Database, channel_id: int, slot: datetime) -> bool:
+    """Whether the channel's digest due at ``slot`` never happened although alerts
+    owed before it were waiting (the daemon was down at that time)."""
+    async with db.session() as session:
+        made = await session.exec(
+            select(Delivery.id).where(
+                Delivery.channel_id == channel_id,
+                col(Delivery.key).startswith("digest:"),
+                col(Delivery.created_at) >= slot,
+            )
+        )
+        if made.first() is not None:
+            return False
+        waiting = await session.exec(_owed_alerts(channel_id, created_before=slot).limit(1))
+        return waiting.first() is not None
 
 
 # --- claiming and sending ------------------------------------------------------------
 
 
-async def claim_due(
-    db: Database, alert_channels: Sequence[int], now: datetime, lease: timedelta
-) -> list[int]:
-    """Lease due rows to this worker: digests of any channel, alerts of ``alert_channels``.
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """Rows leased to one worker, and the token that proves it still holds them."""
 
-    A claimed row whose lease ran out (its worker died) is due again.
+    token: str
+    ids: list[int]
+
+
+def _held(token: str):  # type: ignore[no-untyped-def]
+    return (col(Delivery.claim_token) == token) & (col(Delivery.status) == DeliveryStatus.CLAIMED)
+
+
+async def claim_due(
+    db: Database,
+    channel_id: int,
+    *,
+    alerts: bool,
+    due_by: datetime,
+    pass_start: datetime,
+    lease: timedelta,
+    limit: int = CLAIM_BATCH,
+) -> Claim | None:
+    """Lease up to ``limit`` of the channel's due rows to a new token, oldest first.
+
+    Due: owed with ``next_attempt_at`` ≤ ``due_by``, or claimed by a worker whose
+    lease ran out (it died). A row already tried in this pass (rescheduled after
+    ``pass_start``) waits for the next one. Digests are always eligible, alert rows
+    only when ``alerts`` (an instant channel outside quiet hours). None when nothing
+    is due.
     """
+    now = utcnow()
+    untried = (col(Delivery.attempts) == 0) | (col(Delivery.next_attempt_at) <= pass_start)
     due = or_(
-        col(Delivery.status).in_(OPEN) & (col(Delivery.next_attempt_at) <= now),
+        col(Delivery.status).in_(OPEN) & (col(Delivery.next_attempt_at) <= due_by) & untried,
         (col(Delivery.status) == DeliveryStatus.CLAIMED) & (col(Delivery.claimed_until) < now),
     )
-    eligible = or_(
-        col(Delivery.kind) == DeliveryKind.DIGEST,
-        (col(Delivery.kind) == DeliveryKind.ALERT)
-        & col(Delivery.channel_id).in_(alert_channels)
-        & col(Delivery.digest_id).is_(None),
-    )
-    lease_until = now + lease
+    kinds = col(Delivery.kind) == DeliveryKind.DIGEST
+    if alerts:
+        alert = (col(Delivery.kind) == DeliveryKind.ALERT) & col(Delivery.digest_id).is_(None)
+        kinds = kinds | alert
     async with db.writing() as session:
         ids = list(
             await session.exec(
                 select(Delivery.id)
-                .where(due, eligible)
+                .where(Delivery.channel_id == channel_id, due, kinds)
                 .order_by(col(Delivery.id))
-                .limit(CLAIM_BATCH)
+                .limit(max(1, limit))
             )
         )
         if not ids:
-            return []
+            return None
+        token = uuid.uuid4().hex
         await session.exec(  # type: ignore[call-overload]
             update(Delivery)
             .where(col(Delivery.id).in_(ids), due)
-            .values(status=DeliveryStatus.CLAIMED, claimed_until=lease_until)
+            .values(status=DeliveryStatus.CLAIMED, claimed_until=now + lease, claim_token=token)
         )
         await session.commit()
         claimed = await session.exec(
-            select(Delivery.id).where(
-                col(Delivery.id).in_(ids), Delivery.claimed_until == lease_until
+            select(Delivery.id).where(_held(token)).order_by(col(Delivery.id))
+        )
+        held = [i for i in claimed if i is not None]
+        return Claim(token, held) if held else None
+
+
+async def hold(db: Database, delivery_id: int, token: str, lease: timedelta) -> bool:
+    """Renew the lease of every row ``token`` holds; True if ``delivery_id`` is one.
+
+    Called right before each send, so a row is only sent while it is still ours and
+    a claim lives as long as its worker keeps sending.
+    """
+    async with db.writing() as session:
+        await session.exec(  # type: ignore[call-overload]
+            update(Delivery).where(_held(token)).values(claimed_until=utcnow() + lease)
+        )
+        mine = await session.exec(
+            select(Delivery.id).where(Delivery.id == delivery_id, _held(token))
+        )
+        held = mine.first() is not None
+        await session.commit()
+        return held
+
+
+async def release(db: Database, token: str) -> int:
+    """Hand back the rows ``token`` still holds, due at once (a clean stop); returns how many."""
+    async with db.writing() as session:
+        result = await session.exec(  # type: ignore[call-overload]
+            update(Delivery)
+            .where(_held(token))
+            .values(
+                status=case(
+                    (col(Delivery.attempts) > 0, DeliveryStatus.FAILED),
+                    else_=DeliveryStatus.PENDING,
+                ),
+                claim_token=None,
+                claimed_until=None,
             )
         )
-        return [i for i in claimed if i is not None]
+        await session.commit()
+        return int(result.rowcount or 0)
 
 
 async def owners(db: Database, delivery_ids: Sequence[int]) -> dict[int, int]:
@@ -272,51 +387,69 @@ async def digest_match_ids(db: Database, digest_id: int) -> list[int]:
         return [m for m in rows if m is not None]
 
 
-async def record_progress(db: Database, delivery_id: int, parts_sent: int) -> None:
-    """Parts of a split message already confirmed, so a retry resumes after them."""
+async def record_progress(db: Database, delivery_id: int, token: str, parts_sent: int) -> bool:
+    """Parts of a split message already confirmed, so a retry resumes after them.
+
+    False (nothing written) when the row is no longer held by ``token``.
+    """
     async with db.writing() as session:
-        row = await session.get(Delivery, delivery_id)
-        assert row is not None
-        row.parts_sent = parts_sent
-        session.add(row)
+        result = await session.exec(  # type: ignore[call-overload]
+            update(Delivery)
+            .where(col(Delivery.id) == delivery_id, _held(token))
+            .values(parts_sent=parts_sent)
+        )
         await session.commit()
+        return bool(result.rowcount)
 
 
 async def record_outcome(
-    db: Database, delivery_id: int, error: str | None, policy: RetryPolicy
-) -> DeliveryStatus:
+    db: Database, delivery_id: int, token: str, error: str | None, policy: RetryPolicy
+) -> DeliveryStatus | None:
     """Record a send attempt: sent when ``error`` is None, else failed or dead.
 
-    A sent digest marks its items sent; a dead digest hands its items back, owed to
-    the next digest, so nothing a digest carried is lost with it.
+    Only while ``token`` still holds the row; otherwise nothing is written and None
+    is returned (another worker owns it now). A sent digest marks its items sent; a
+    dead digest hands its items back, owed to the next digest, so nothing a digest
+    carried is lost with it.
     """
+    row = await get(db, delivery_id)  # attempts and age do not change while we hold it
+    now = utcnow()
+    attempts = row.attempts + 1
+    values: dict[str, object] = {
+        "attempts": attempts,
+        "claimed_until": None,
+        "claim_token": None,
+    }
+    if error is None:
+        status = DeliveryStatus.SENT
+        values.update(sent_at=now, last_error=None)
+    else:
+        too_old = policy.max_age is not None and (
+            now - row.created_at >= timedelta(seconds=policy.max_age)
+        )
+        dead = attempts >= policy.max_attempts or too_old
+        status = DeliveryStatus.DEAD if dead else DeliveryStatus.FAILED
+        values.update(last_error=error[:2000], next_attempt_at=now + policy.backoff(attempts))
+    values["status"] = status
     async with db.writing() as session:
-        row = await session.get(Delivery, delivery_id)
-        assert row is not None
-        now = utcnow()
-        row.attempts += 1
-        row.claimed_until = None
-        items: list[Delivery] = []
-        if row.kind == DeliveryKind.DIGEST:
-            items = list(await session.exec(select(Delivery).where(Delivery.digest_id == row.id)))
-        if error is None:
-            status = DeliveryStatus.SENT
-            row.sent_at, row.last_error = now, None
-            for item in items:
-                item.status, item.sent_at = DeliveryStatus.SENT, now
-        else:
-            row.last_error = error[:2000]
-            too_old = policy.max_age is not None and (
-                now - row.created_at >= timedelta(seconds=policy.max_age)
+        result = await session.exec(  # type: ignore[call-overload]
+            update(Delivery).where(col(Delivery.id) == delivery_id, _held(token)).values(**values)
+        )
+        if not result.rowcount:
+            await session.rollback()
+            return None
+        if row.kind == DeliveryKind.DIGEST and status == DeliveryStatus.SENT:
+            await session.exec(  # type: ignore[call-overload]
+                update(Delivery)
+                .where(col(Delivery.digest_id) == delivery_id)
+                .values(status=DeliveryStatus.SENT, sent_at=now)
             )
-            dead = row.attempts >= policy.max_attempts or too_old
-            status = DeliveryStatus.DEAD if dead else DeliveryStatus.FAILED
-            row.next_attempt_at = now + policy.backoff(row.attempts)
-            if dead:
-                for item in items:
-                    item.status, item.digest_id = DeliveryStatus.PENDING, None
-        row.status = status
-        session.add_all([row, *items])
+        elif row.kind == DeliveryKind.DIGEST and status == DeliveryStatus.DEAD:
+            await session.exec(  # type: ignore[call-overload]
+                update(Delivery)
+                .where(col(Delivery.digest_id) == delivery_id)
+                .values(status=DeliveryStatus.PENDING, digest_id=None)
+            )
         await session.commit()
         return status
 
@@ -324,28 +457,105 @@ async def record_outcome(
 # --- dead letters, listing and retry ---------------------------------------------------
 
 
-async def dead_unannounced(db: Database) -> list[tuple[Delivery, str]]:
-    """Dead rows (with their channel's name) the operator has not been told about."""
+@dataclass(frozen=True, slots=True)
+class DeadNews:
+    """Dead rows of one channel the operator has not been told about."""
+
+    count: int
+    last_error: str | None
+    outage_open: bool
+
+
+async def unannounced_dead(db: Database, channel_id: int) -> DeadNews:
+    """How many of the channel's rows died unannounced, the latest reason, and whether
+    the operator already knows the channel is down (an open outage)."""
     async with db.session() as session:
-        rows = await session.exec(
-            select(Delivery, Channel.name)
-            .join(Channel, col(Channel.id) == col(Delivery.channel_id))
-            .where(
-                Delivery.status == DeliveryStatus.DEAD,
-                col(Delivery.operator_alerted_at).is_(None),
+        rows = list(
+            await session.exec(
+                select(Delivery.last_error)
+                .where(
+                    Delivery.channel_id == channel_id,
+                    Delivery.status == DeliveryStatus.DEAD,
+                    col(Delivery.operator_alerted_at).is_(None),
+                )
+                .order_by(col(Delivery.id).desc())
             )
         )
-        return list(rows.all())
+        channel = await session.get(Channel, channel_id)
+        outage = channel is not None and channel.outage_alerted_at is not None
+        return DeadNews(len(rows), rows[0] if rows else None, outage)
 
 
-async def record_announced(db: Database, delivery_id: int) -> None:
-    """The operator was told this row is dead; do not tell again."""
+async def announce_dead(db: Database, channel_id: int) -> None:
+    """The operator knows about the channel's dead rows so far (its open outage counts
+    them); they are not announced again."""
     async with db.writing() as session:
-        row = await session.get(Delivery, delivery_id)
-        assert row is not None
-        row.operator_alerted_at = utcnow()
-        session.add(row)
+        await session.exec(  # type: ignore[call-overload]
+            update(Delivery)
+            .where(
+                col(Delivery.channel_id) == channel_id,
+                col(Delivery.status) == DeliveryStatus.DEAD,
+                col(Delivery.operator_alerted_at).is_(None),
+            )
+            .values(operator_alerted_at=utcnow())
+        )
         await session.commit()
+
+
+async def open_outage(db: Database, channel_id: int) -> bool:
+    """Mark the channel down; True only for the one caller that opened the outage (so
+    instances sharing a database announce it once)."""
+    async with db.writing() as session:
+        result = await session.exec(  # type: ignore[call-overload]
+            update(Channel)
+            .where(col(Channel.id) == channel_id, col(Channel.outage_alerted_at).is_(None))
+            .values(outage_alerted_at=utcnow())
+        )
+        await session.commit()
+        return bool(result.rowcount)
+
+
+async def close_outage(db: Database, channel_id: int) -> bool:
+    """Mark the channel up again; True only for the one caller that closed an open outage."""
+    async with db.writing() as session:
+        result = await session.exec(  # type: ignore[call-overload]
+            update(Channel)
+            .where(col(Channel.id) == channel_id, col(Channel.outage_alerted_at).isnot(None))
+            .values(outage_alerted_at=None)
+        )
+        await session.commit()
+        return bool(result.rowcount)
+
+
+async def requeue_dead(db: Database, channel_id: int, max_age: float | None) -> int:
+    """A delivery to the channel worked again: its dead rows (younger than ``max_age``,
+    never re-queued before) are due now with a fresh attempt budget. Returns how many.
+
+    Once per row, so a row that fails for its own reason (a broken template) cannot
+    bounce between dead and due for ever.
+    """
+    now = utcnow()
+    query = (
+        update(Delivery)
+        .where(
+            col(Delivery.channel_id) == channel_id,
+            col(Delivery.status) == DeliveryStatus.DEAD,
+            col(Delivery.requeued_at).is_(None),
+        )
+        .values(
+            status=DeliveryStatus.PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            operator_alerted_at=None,
+            requeued_at=now,
+        )
+    )
+    if max_age is not None:
+        query = query.where(col(Delivery.created_at) > now - timedelta(seconds=max_age))
+    async with db.writing() as session:
+        result = await session.exec(query)  # type: ignore[call-overload]
+        await session.commit()
+        return int(result.rowcount or 0)
 
 
 async def listing(
@@ -384,7 +594,9 @@ async def retry(db: Database, delivery_id: int | None) -> int:
             row.status, row.attempts, row.next_attempt_at = DeliveryStatus.PENDING, 0, utcnow()
             row.operator_alerted_at = None
             if row.kind == DeliveryKind.DIGEST:
-                owed = await session.exec(_owed_alerts(row.channel_id, row.created_at))
+                owed = await session.exec(
+                    _owed_alerts(row.channel_id, row.created_at, row.recipient)
+                )
                 _batch(session, row, list(owed))
             session.add(row)
         await session.commit()

@@ -94,6 +94,13 @@ class Channel(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(unique=True, index=True)
     mode: str = "instant"
+    # Email channels with several recipients: one delivery row per address, so one
+    # refusing recipient never makes the others receive a message twice.
+    recipients: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
+    # Set while an outage is open: the operator was told once; cleared on recovery.
+    outage_alerted_at: datetime | None = _utc()
 
 
 class Match(SQLModel, table=True):
@@ -137,10 +144,16 @@ class Delivery(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_type=Text)
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     claimed_until: datetime | None = _utc()
+    # Who holds the claim: sending and recording happen only while this is still ours.
+    claim_token: str | None = Field(default=None, index=True)
+    # One address of a multi-recipient email channel ("" = the channel's whole URL).
+    recipient: str = Field(default="", sa_column_kwargs={"server_default": ""})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = _utc()
     # Set once the operator has been told this row went dead.
     operator_alerted_at: datetime | None = _utc()
+    # Set when a channel's recovery re-queued this dead row (that happens once per row).
+    requeued_at: datetime | None = _utc()
 
 
 class Instance(SQLModel, table=True):

@@ -3,8 +3,14 @@ step, and local receivers (HTTP endpoints, a fake chat bot)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import random
+import re
+import signal
+import sys
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -12,12 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from sqlmodel import select
 
 from daemon.config import Config, parse_config
 from daemon.pipeline import Pipeline
 from storage.db import Database
+from storage.models import Delivery
 from watchers.article import ArticleDraft
 from watchers.fetch import Fetcher
+
+ROOT = Path(__file__).resolve().parent.parent
 
 LPG_TEXT = (
     "本报讯 为切实加强瓶装液化石油气安全管理，县应急管理局联合市场监管、住建等部门，"
@@ -31,10 +41,12 @@ def make_config(
     daemon: str = "",
     topics: str | None = None,
     storage_url: str | None = None,
+    extra: str = "",
 ) -> Config:
     """A config with one SQLite file in tmp_path; ``channels`` holds [[channels]] tables.
 
-    The text is also written to ``tmp_path/config.toml`` for tests that run the CLI.
+    ``extra`` is appended as is (``[[sources]]``, ``[fetch]``). The text is also written
+    to ``tmp_path/config.toml`` for tests that run the CLI.
     """
     topics = topics or (
         '[[topics]]\nname = "燃气安全"\nquery = "液化石油气 OR 液化气"\nchannels = CHANNELS\n'
@@ -44,7 +56,7 @@ def make_config(
     text = (
         f'[daemon]\nretry_base = "0s"\nfirst_run_window = "0s"\n{daemon}\n'
         f'[storage]\nurl = "{storage_url or default_url}"\n\n'
-        f"{topics.replace('CHANNELS', json.dumps(names, ensure_ascii=False))}\n{channels}"
+        f"{topics.replace('CHANNELS', json.dumps(names, ensure_ascii=False))}\n{channels}\n{extra}"
     )
     (tmp_path / "config.toml").write_text(text, encoding="utf-8")
     return parse_config(text, tmp_path / "config.toml")
@@ -183,3 +195,109 @@ class Receiver:
     async def stop(self) -> None:
         if self.runner is not None:
             await self.runner.cleanup()
+
+
+async def wecom_ok(call: int, body: dict[str, Any]) -> web.StreamResponse:
+    """A WeCom bot that accepts everything (HTTP 200 with errcode 0)."""
+    return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+
+def wecom_channel(port: int, extra: str = "", name: str = "wecom") -> str:
+    """A ``wecombot://`` channel posting to a local bot instead of qyapi.weixin.qq.com."""
+    return (
+        f'[[channels]]\nname = "{name}"\nurl = "wecombot://localTestKey"\n'
+        f'api_base = "http://127.0.0.1:{port}"\n{extra}\n'
+    )
+
+
+_ARTICLE_URL = re.compile(r"http://news\.example/\d+\.html")
+
+
+def article_urls(bodies: list[dict[str, Any]]) -> list[str]:
+    """The article links in what a receiver got (json:// or a WeCom bot), in order."""
+    found: list[str] = []
+    for body in bodies:
+        if body.get("_status", 200) != 200:
+            continue
+        text = body.get("message") or body.get("text", {}).get("content", "")
+        found += _ARTICLE_URL.findall(str(text))
+    return found
+
+
+QUIET_FEED = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>县融媒体</title><link>http://town.example/</link>
+<item><title>县医院开展义诊活动</title><link>http://town.example/1.html</link>
+<pubDate>Mon, 20 May 2024 04:00:00 GMT</pubDate>
+<description>专家深入乡镇开展义诊，提供健康咨询服务。</description></item>
+</channel></rss>"""
+
+
+async def quiet_feed(call: int, body: dict[str, Any]) -> web.StreamResponse:
+    """A feed that never has anything to alert: its sources only keep the daemon busy."""
+    return web.Response(text=QUIET_FEED, content_type="application/rss+xml")
+
+
+def feed_sources(port: int, count: int) -> str:
+    """``count`` sources polling a local quiet feed every 10 s, so that several source
+    jobs finish (and want alerts delivered) while the outbox is sending."""
+    blocks = [
+        f'[[sources]]\nname = "feed{n}"\nkind = "feed"\n'
+        f'url = "http://127.0.0.1:{port}/feed{n}.xml"\nevery = "10s"\n'
+        for n in range(count)
+    ]
+    return '[fetch]\nper_host_delay = "0s"\n\n' + "\n".join(blocks)
+
+
+async def wait_until(done: Callable[[], bool], seconds: float, step: float = 0.1) -> bool:
+    """Poll ``done`` until it holds or ``seconds`` passed; returns whether it held."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not done():
+        if loop.time() > deadline:
+            return False
+        await asyncio.sleep(step)
+    return True
+
+
+class DaemonProcess:
+    """``tingfeng run`` in a subprocess, its JSON log in a file (a pipe nobody reads fills)."""
+
+    def __init__(self, config: Path, log: Path) -> None:
+        self.config = config
+        self.log = log
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> DaemonProcess:
+        with self.log.open("ab") as log:
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "daemon",
+                "run",
+                "--config",
+                str(self.config),
+                "--json-logs",
+                cwd=ROOT,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=log,
+            )
+        return self
+
+    def logged(self, event: str) -> int:
+        """How many times the log has recorded ``event``."""
+        if not self.log.exists():
+            return 0
+        return self.log.read_text(encoding="utf-8", errors="replace").count(f'"event": "{event}"')
+
+    async def stop(self, sig: int = signal.SIGTERM) -> int:
+        assert self.proc is not None
+        if self.proc.returncode is None:
+            self.proc.send_signal(sig)
+        return await asyncio.wait_for(self.proc.wait(), 60)
+
+
+async def statuses(db: Database) -> Counter[str]:
+    """How many outbox rows are in each state."""
+    async with db.session() as session:
+        return Counter(r.status for r in await session.exec(select(Delivery)))

@@ -86,7 +86,7 @@ enabled = false
     daemon = Daemon(config, Pipeline(config, db, Fetcher(config.fetch)))
     daemon.build_jobs()
     jobs = {job.id: job for job in daemon.scheduler.get_jobs()}
-    assert set(jobs) == {"source:a", "source:b", "outbox", "config"}
+    assert set(jobs) == {"source:a", "source:b", "config"}
     for job in jobs.values():
         assert job.max_instances == 1 and job.coalesce is True
         assert job.misfire_grace_time == MISFIRE_GRACE >= 60

@@ -28,7 +28,7 @@ async def prepare(db: Database) -> dict[str, Source]:
             session,
             [(n, "feed", f"http://{n}.example/") for n in ("county", "daily", "portal")],
             [(name, name) for name in TOPICS],
-            [("chat", "instant")],
+            [("chat", "instant", [])],
         )
         await session.commit()
     return sources

@@ -6,6 +6,7 @@ import asyncio
 import email
 import email.policy
 import socket
+from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,15 @@ from daemon.notify.digest import build_digest
 from daemon.notify.outbox import deliver_due
 from storage.models import Delivery
 from tests.cli_runner import cli
-from tests.notify_support import draft, make_config, open_db, seed
+from tests.notify_support import (
+    DaemonProcess,
+    Receiver,
+    draft,
+    make_config,
+    open_db,
+    seed,
+    wait_until,
+)
 
 PASSWORD = "mailPa55word"
 TOPICS = """
@@ -84,11 +93,11 @@ async def test_digest_email_parts_recipients_titles_links_and_marks(
     inbox, port = smtp
     config = make_config(tmp_path, mail_channel(port), topics=TOPICS, storage_url=storage_url)
     db = await open_db(config)
-    assert await seed(db, config, ITEMS) == 4
+    assert await seed(db, config, ITEMS) == 8  # one row per recipient
     assert (await deliver_due(db, config)).sent == 0  # digest channels wait for their digest
-    assert await build_digest(db, config.channel("morning")) is not None
+    assert len(await build_digest(db, config.channel("morning"))) == 2
     report = await deliver_due(db, config)
-    assert (report.sent, report.failed) == (1, 0)
+    assert (report.sent, report.failed) == (2, 0)
     assert sorted(r for rcpts, _ in inbox.messages for r in rcpts) == [
         "alice@example.com",
         "bob@example.org",
@@ -111,9 +120,9 @@ async def test_digest_email_parts_recipients_titles_links_and_marks(
         assert html.index("<h4>鱼台融媒</h4>") < html.index("防汛（1条）")
     async with db.session() as session:
         statuses = sorted(r.status for r in await session.exec(select(Delivery)))
-    assert statuses == ["sent"] * 5
+    assert statuses == ["sent"] * 10
     # Everything was had: the next digest is empty, and empty digests are not sent.
-    assert await build_digest(db, config.channel("morning")) is None
+    assert await build_digest(db, config.channel("morning")) == []
     await db.close()
 
 
@@ -135,20 +144,22 @@ async def test_refused_login_keeps_the_digest_owed_then_dead_hands_items_back(
         )
         db = await open_db(config)
         await seed(db, config, ITEMS[:2])
-        digest_id = await build_digest(db, config.channel("morning"))
+        digest_ids = await build_digest(db, config.channel("morning"))
+        assert len(digest_ids) == 2  # one per recipient
         first = await deliver_due(db, config)
-        assert (first.sent, first.failed, first.dead) == (0, 1, 0)
+        assert (first.sent, first.failed, first.dead) == (0, 2, 0)
         assert first.errors[0].startswith("channel morning: ")
         assert PASSWORD not in first.errors[0]
         async with db.session() as session:
             items = list(await session.exec(select(Delivery).where(Delivery.kind == "alert")))
-        assert {(i.status, i.digest_id) for i in items} == {("batched", digest_id)}
+        assert {(i.status, i.digest_id) for i in items} == {("batched", d) for d in digest_ids}
         second = await deliver_due(db, config)
-        assert second.dead == 1
+        assert second.dead == 2
         async with db.session() as session:
             rows = {r.id: r for r in await session.exec(select(Delivery))}
-        assert rows[digest_id].status == "dead"
-        assert rows[digest_id].operator_alerted_at is not None  # logged: no admin channel
+        for digest_id in digest_ids:
+            assert rows[digest_id].status == "dead"
+            assert rows[digest_id].operator_alerted_at is not None  # logged: no admin channel
         assert {(r.status, r.digest_id) for r in rows.values() if r.kind == "alert"} == {
             ("pending", None)
         }
@@ -180,3 +191,91 @@ def test_digest_cli_dry_run_writes_html_and_sends_nothing(tmp_path: Path, smtp: 
     sent = cli(*args)
     assert sent.code == 0 and "digests built: 1" in sent.out
     assert len(inbox.messages) == 2
+
+
+class RefusingInbox(Inbox):
+    """Answers ``451`` to RCPT TO for ``refused`` the first ``times`` times."""
+
+    def __init__(self, refused: str, times: int) -> None:
+        super().__init__()
+        self.refused, self.times = refused, times
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if address == self.refused and self.times > 0:
+            self.times -= 1
+            return "451 4.3.0 mailbox busy, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+async def test_digest_to_two_recipients_one_refusing_reaches_each_exactly_once(
+    tmp_path: Path, storage_url: str
+) -> None:
+    """Issue 12: bob answering 451 must not make alice receive the digest again."""
+    inbox = RefusingInbox("bob@example.org", times=3)
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        config = make_config(tmp_path, mail_channel(port), topics=TOPICS, storage_url=storage_url)
+        db = await open_db(config)
+        await seed(db, config, ITEMS)
+        assert await build_digest(db, config.channel("morning"))
+        for _ in range(5):
+            await deliver_due(db, config)
+        received = sorted(r for rcpts, _ in inbox.messages for r in rcpts)
+        assert received == ["alice@example.com", "bob@example.org"]
+        async with db.session() as session:
+            rows = list(await session.exec(select(Delivery)))
+        assert {r.status for r in rows} == {"sent"}
+        assert sorted(r.recipient for r in rows if r.kind == "digest") == [
+            "alice@example.com",
+            "bob@example.org",
+        ]
+        await db.close()
+    finally:
+        controller.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)  # real daemons; slow to start on a loaded machine
+async def test_digest_whose_time_passed_while_down_is_sent_once_at_start_up(
+    tmp_path: Path, storage_url: str
+) -> None:
+    """Issue 12: started after the digest's time, the daemon sends that digest at once
+    (and only once: a second start does not send it again)."""
+    hook = await Receiver().start()
+    config = make_config(
+        tmp_path,
+        f'[[channels]]\nname = "morning"\nmode = "digest"\nat = "08:00"\n'
+        f'url = "json://127.0.0.1:{hook.port}/digest"\n',
+        daemon='outbox_every = "0.3s"',
+        topics=TOPICS,
+        storage_url=storage_url,
+    )
+    db = await open_db(config)
+    await seed(db, config, ITEMS)
+    async with db.writing() as session:  # owed since two days ago: the daemon was down
+        for row in await session.exec(select(Delivery)):
+            row.created_at -= timedelta(days=2)
+            session.add(row)
+        await session.commit()
+    config_path, log = tmp_path / "config.toml", tmp_path / "run.log"
+    try:
+        first = await DaemonProcess(config_path, log).start()
+        assert await wait_until(lambda: len(hook.bodies) >= 1, 60)
+        assert await first.stop() == 0
+        second = await DaemonProcess(config_path, log).start()
+        assert await wait_until(lambda: second.logged("daemon started") == 2, 60)
+        await asyncio.sleep(2)  # several outbox passes
+        assert await second.stop() == 0
+    finally:
+        await hook.stop()
+    (digest,) = hook.bodies
+    assert digest["title"].endswith(" 2个主题 4条")
+    assert all(item.url in digest["message"] for _, item in ITEMS)
+    async with db.session() as session:
+        assert {r.status for r in await session.exec(select(Delivery))} == {"sent"}
+    await db.close()

@@ -8,9 +8,11 @@ bodies, each article stored once, and a recorded reason for every item not store
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
+from tests.cli_runner import run_cli
 from tests.real_sites import RealSite
 from tests.sites import make_config, run_sources, stored
 from watchers.article import ArticleDraft
@@ -281,3 +283,34 @@ async def test_articles_without_bodies_fail_the_run_with_a_reason(tmp_path, serv
     assert "article links" in report.error
     assert "0 bodies: no article body found (Founder classic article markup)" in report.error
     assert await stored(config) == {}
+
+
+async def test_once_reports_each_real_paper_and_never_ok_for_nothing(
+    tmp_path: Path, serve_app
+) -> None:
+    """``tingfeng once`` over two copies: 科技日报 stores its four articles and counts the
+    404; a 江西日报 whose article markup changed fails with the reason instead of "0 new"."""
+    working = RealSite(
+        "kjrb",
+        shared={"/html/2023-02/10/node_2.htm": "kjrb_node_2_20230210.htm"},
+        empty_pages=r"/node_\d+\.htm$",
+    )
+    redesigned = RealSite("jxrb", empty_pages=r"/node_\d+\.htm$")
+    redesigned.fill = {"ozoom": "zoomed", "founder-content": "content-of"}
+    kjrb, _ = await serve(serve_app, working)
+    jxrb, _ = await serve(serve_app, redesigned)
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[storage]\nurl = "sqlite:///{tmp_path / "t.db"}"\n[fetch]\nper_host_delay = "0s"\n'
+        + epaper(f"{kjrb}/paperindex.htm", "kjrb")
+        + epaper(f"{jxrb}/paperindex.htm", "jxrb"),
+        "utf-8",
+    )
+
+    result = await run_cli("once", "--config", str(config))
+
+    assert result.code == 0, result.err
+    assert "kjrb: 4 new, 0 matched, 0 alerts owed, 1 article pages failed" in result.out
+    (jxrb_line,) = [line for line in result.out.splitlines() if line.startswith("jxrb:")]
+    assert jxrb_line.startswith(f"jxrb: FAILED: {jxrb}/paperindex.htm: ")
+    assert "0 bodies: no article body found (Founder classic article markup)" in jxrb_line

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,17 @@ from sqlmodel import select
 from daemon.notify.outbox import deliver_due
 from storage.models import Delivery
 from tests.cli_runner import run_cli
-from tests.notify_support import Receiver, draft, make_config, open_db, seed
+from tests.notify_support import (
+    DaemonProcess,
+    Receiver,
+    article_urls,
+    draft,
+    make_config,
+    open_db,
+    seed,
+    wait_until,
+)
+from tests.notify_support import statuses as row_statuses
 
 # Tomorrow 23:30 and the morning after, 07:30, Asia/Shanghai (after the rows are owed).
 _TOMORROW = datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=1)
@@ -96,10 +107,11 @@ async def test_dead_letter_alerts_operator_once_lists_and_retries(
     assert receiver.bodies == []
     assert (await deliver_due(db, config)).dead == 1
     (alert,) = receiver.bodies
-    assert alert["title"].startswith("[听风·运维] 投递失败 #1（chat）")
-    assert "tingfeng outbox retry 1" in alert["message"] and TOKEN not in alert["message"]
+    assert alert["title"] == "[听风·运维] 渠道 chat 投递失败：1 条已放弃"
+    assert "tingfeng outbox retry --all-dead" in alert["message"]
+    assert "500" in alert["message"] and TOKEN not in alert["message"]
     await deliver_due(db, config)
-    assert len(receiver.bodies) == 1  # once per dead row
+    assert len(receiver.bodies) == 1  # once per outage
     await db.close()
     await broken.stop()
 
@@ -114,3 +126,48 @@ async def test_dead_letter_alerts_operator_once_lists_and_retries(
     assert pending.code == 0 and "\tchat\tpending\tattempts=0\t" in pending.out
     missing = await run_cli(*cli, "retry", "99")
     assert missing.code == 2 and "no delivery with id 99" in missing.err
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)  # real daemons; slow to start on a loaded machine
+async def test_channel_outage_alerts_once_and_recovery_requeues_its_dead_rows(
+    tmp_path: Path, receiver: Receiver, storage_url: str
+) -> None:
+    """Issue 12: 21 rows dead in one outage → one operator message (with the count), then
+    a later delivery that works → one recovery message, and the 21 are sent after all."""
+    down = {"on": True}
+
+    async def chat(call: int, body: dict[str, Any]) -> web.StreamResponse:
+        return web.Response(status=500, text="boom") if down["on"] else web.json_response({})
+
+    broken = await Receiver(chat).start()
+    config = make_config(
+        tmp_path,
+        f'[[channels]]\nname = "chat"\nurl = "json://127.0.0.1:{broken.port}/"\n'
+        f'[[channels]]\nname = "admin"\nurl = "json://127.0.0.1:{receiver.port}/admin"\n',
+        daemon='max_attempts = 2\nadmin_channel = "admin"\noutbox_every = "0.3s"',
+        topics='[[topics]]\nname = "燃气安全"\nquery = "液化气"\nchannels = ["chat"]\n',
+        storage_url=storage_url,
+    )
+    db = await open_db(config)
+    await seed(db, config, [("鱼台融媒", draft(n)) for n in range(21)])
+    daemon = await DaemonProcess(tmp_path / "config.toml", tmp_path / "run.log").start()
+    try:
+        assert await wait_until(lambda: len(receiver.bodies) >= 1, 60)
+        assert not await wait_until(lambda: len(receiver.bodies) > 1, 2)
+        assert (await row_statuses(db)) == {"dead": 21}
+        down["on"] = False
+        await seed(db, config, [("鱼台融媒", draft(21))])  # a later alert gets through
+        assert await wait_until(lambda: len(set(article_urls(broken.bodies))) >= 22, 60)
+        assert await wait_until(lambda: len(receiver.bodies) >= 2, 30)
+        assert not await wait_until(lambda: len(receiver.bodies) > 2, 2)
+    finally:
+        assert await daemon.stop() == 0
+        await broken.stop()
+    outage, recovery = receiver.bodies
+    assert outage["title"] == "[听风·运维] 渠道 chat 投递失败：21 条已放弃"
+    assert "500" in outage["message"]
+    assert recovery["title"] == "[听风·运维] 渠道 chat 已恢复：21 条重新排队"
+    assert (await row_statuses(db)) == {"sent": 22}
+    assert Counter(article_urls(broken.bodies)).most_common(1)[0][1] == 1
+    await db.close()

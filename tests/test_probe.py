@@ -142,7 +142,19 @@ async def test_probe_on_a_page_that_is_no_source_says_what_it_tried(
     assert "family: none matched; tried:" in out
     assert "e-paper: expected a Founder classic e-paper" in out
     assert "Hanweb: a /col/colNNNN/ column URL" in out and "feed: an RSS or Atom document" in out
-    assert "[[sources]]" not in out
+    assert "[[sources]]" not in out and "hint:" not in out
+
+
+async def test_probe_on_an_article_page_says_to_probe_its_page(serve_app, capsys) -> None:
+    app, _ = RealSite("jxrb").app()
+    base = await serve_app(app)
+
+    found = await probe_url(f"{base}/html/2017-10/09/content_401862.htm", FAST)
+    code = report(found, block=False, tz=SITE_TZ)
+
+    out = capsys.readouterr().out
+    assert code == 1 and "family: none matched; tried:" in out
+    assert "hint: this looks like one article of a Founder classic e-paper" in out
 
 
 async def test_probe_command_line_prints_a_ready_sources_block(tmp_path: Path, serve_app) -> None:
@@ -164,3 +176,21 @@ async def test_probe_command_line_prints_a_ready_sources_block(tmp_path: Path, s
     ]
     assert broken.code == 2 and "Traceback" not in broken.err
     assert broken.err.strip() == f"tingfeng: probe: {base}/nothing-here.htm: HTTP 404 Not Found"
+
+
+async def test_probe_feed(serve_site: SiteFactory, capsys) -> None:
+    rss = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>嘉祥发布</title>'
+        "<item><title>嘉祥县召开防汛工作会议</title><link>http://example.invalid/a/1.html</link>"
+        "<description>本报嘉祥讯 县里部署今年防汛工作。</description>"
+        "<pubDate>Mon, 20 May 2024 08:00:00 +0800</pubDate></item></channel></rss>"
+    )
+    base, _ = await serve_site("feed", pages={"/rss.xml": rss})
+
+    code = report(await probe_url(f"{base}/rss.xml", FAST), block=True, tz=SITE_TZ)
+
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert 'family: RSS/Atom feed (kind = "feed")' in out
+    assert "  1. 嘉祥县召开防汛工作会议" in out and "place: 嘉祥 |" in out
+    assert f'url = "{base}/rss.xml"' in out

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from watchers.article import ArticleDraft
 from watchers.base import WatchContext, WatchError
 from watchers.epaper.common import PageRef, redirect_target, same_page
-from watchers.epaper.detect import EXPECTED, detect
+from watchers.epaper.detect import EXPECTED, PLATFORMS, detect
 from watchers.epaper.entry import entry_note, newest_issue_url
 from watchers.fetch import Fetcher, FetchError
 from watchers.registry import BY_NAME
@@ -54,6 +54,8 @@ class ProbeResult:
     articles: list[ArticleDraft] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     error: str = ""
+    # When nothing matched but the URL looks like one article of a known platform.
+    hint: str = ""
 
     @property
     def tried(self) -> tuple[str, ...]:
@@ -90,6 +92,18 @@ def _kind(url: str, body: bytes, text: str) -> tuple[str, str]:
     return "", ""
 
 
+def _article_hint(url: str) -> str:
+    """People paste the article they were reading; say what to paste instead."""
+    path = urlsplit(url).path
+    for platform in PLATFORMS:
+        if platform.ARTICLE_HREF.search(path):
+            return (
+                f"this looks like one article of a {platform.NAME} e-paper: probe the page "
+                "that lists it (the 版面 page) or the paper's entry page instead"
+            )
+    return ""
+
+
 def _name(result: ProbeResult) -> str:
     name = (result.paper or urlsplit(result.url).hostname or "source").strip()
     return re.sub(r"[\s/\\]+", "-", name) or "source"
@@ -105,6 +119,7 @@ async def probe(url: str, fetcher: Fetcher, *, articles: int = 3) -> ProbeResult
     result.final_url = final_url
     result.kind, result.family = _kind(final_url, body, text)
     if not result.kind:
+        result.hint = _article_hint(final_url)
         return result
     if result.kind == "epaper":
         platform = detect(final_url, text)

@@ -11,7 +11,7 @@ from daemon.commands.once import print_reports
 from daemon.config import Config
 from daemon.errors import UserError
 from daemon.notify.digest import Preview, build_digest, preview_digest
-from daemon.notify.outbox import DeliveryReport, deliver_due
+from daemon.notify.outbox import DeliveryReport
 from daemon.notify.settings import ChannelConfig
 from daemon.runtime import open_pipeline
 
@@ -42,7 +42,7 @@ def chosen(config: Config, name: str | None) -> list[ChannelConfig]:
 async def send_now(config: Config, channels: list[ChannelConfig]) -> tuple[int, DeliveryReport]:
     async with open_pipeline(config) as pipeline:
         built = [await build_digest(pipeline.db, c) for c in channels]
-        return sum(b is not None for b in built), await deliver_due(pipeline.db, config)
+        return sum(bool(b) for b in built), await pipeline.deliver()
 
 
 async def previews(config: Config, channels: list[ChannelConfig]) -> list[Preview]:

@@ -49,8 +49,9 @@ async def listing(config: Config, statuses: tuple[str, ...]) -> list[str]:
         for row, channel in rows:
             when = row.next_attempt_at.astimezone(config.tz).strftime("%Y-%m-%d %H:%M:%S")
             reason = redact(row.last_error or "", *secrets)
+            target = f"{channel} <{row.recipient}>" if row.recipient else channel
             lines.append(
-                f"{row.id}\t{row.kind}\t{channel}\t{row.status}\tattempts={row.attempts}"
+                f"{row.id}\t{row.kind}\t{target}\t{row.status}\tattempts={row.attempts}"
                 f"\tnext={when}\t{reason}".rstrip()
             )
         return lines

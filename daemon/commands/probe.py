@@ -76,6 +76,8 @@ def report(found: ProbeResult, *, block: bool, tz: ZoneInfo) -> int:
         print("family: none matched; tried:")
         for tried in found.tried:
             print(f"  - {tried}")
+        if found.hint:
+            print(f"hint: {found.hint}")
         return 1
     print(f'family: {found.family} (kind = "{found.kind}")')
     print(f"entry URL: {found.entry}")

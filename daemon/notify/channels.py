@@ -15,6 +15,7 @@ from typing import Any
 
 import apprise
 from apprise.decorators import notify
+from apprise.plugins.email import NotifyEmail
 
 from daemon.notify.ratelimit import RateLimiter
 from daemon.notify.render import Format
@@ -77,6 +78,22 @@ def redact(text: str, *secrets: str) -> str:
     return scrub(text)
 
 
+def _email_targets(plugin: Any) -> list[str]:
+    if not isinstance(plugin, NotifyEmail):
+        return []
+    return [address for _, address in plugin.targets]
+
+
+def recipients(channel: ChannelConfig) -> list[str]:
+    """The addresses of an email channel with several recipients, else ``[]``.
+
+    Each is owed its own delivery row: Apprise mails them one by one but reports one
+    result, so a single refusing address would make the others receive every retry.
+    """
+    targets = _email_targets(_instantiate(channel.url.get_secret_value()))
+    return targets if len(targets) > 1 else []
+
+
 class Sender:
     """Sends to one channel: verified for the Chinese bots, Apprise for the rest."""
 
@@ -90,6 +107,7 @@ class Sender:
         )
         self.limiter = RateLimiter.parse(channel.rate_limit or self.service.rate)
         self.plugin = _instantiate(secret)
+        self._narrowed: dict[str, Any] = {}
         if self.plugin is not None:
             # Apprise sleeps ~5.5 s between sends of one plugin instance; the limiter paces.
             self.plugin.request_rate_per_sec = 0
@@ -99,17 +117,44 @@ class Sender:
             else None
         )
 
-    async def send(self, title: str, body: str) -> None:
-        """Return only when the service confirmed; else raise SendError (may hold secrets)."""
-        if self.plugin is None:
-            raise SendError(f"cannot build a {self.scheme}:// notifier")
+    def per_minute(self) -> float | None:
+        """The channel's pace in sends per minute; None when unpaced."""
+        if self.limiter is None:
+            return None
+        return self.limiter.count * 60.0 / self.limiter.period
+
+    async def pace(self) -> None:
+        """Wait until the channel's pace allows one more send, and count it."""
         if self.limiter is not None:
             await self.limiter.wait()
+
+    def _plugin_for(self, recipient: str) -> Any:
+        """The channel's notifier, narrowed to one address for a per-recipient row."""
+        if not recipient:
+            return self.plugin
+        plugin = self._narrowed.get(recipient)
+        if plugin is None:
+            plugin = _instantiate(self.channel.url.get_secret_value())
+            if recipient not in _email_targets(plugin):
+                raise SendError(f"{recipient} is no longer a recipient of this channel")
+            plugin.targets = [t for t in plugin.targets if t[1] == recipient]
+            plugin.request_rate_per_sec = 0
+            self._narrowed[recipient] = plugin
+        return plugin
+
+    async def send(self, title: str, body: str, recipient: str = "") -> None:
+        """Return only when the service confirmed; else raise SendError (may hold secrets).
+
+        The caller paces first (:meth:`pace`), so that waiting for the pace never
+        eats into the lease of the row being sent.
+        """
+        if self.plugin is None:
+            raise SendError(f"cannot build a {self.scheme}:// notifier")
         if self.verified is not None:
             await self.verified(title, body, self.format)
             return
         notifier = apprise.Apprise()
-        notifier.add(self.plugin)
+        notifier.add(self._plugin_for(recipient))
         with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as captured:
             try:
                 ok = await asyncio.wait_for(

@@ -8,7 +8,7 @@ retries; if it goes dead its items are handed back, owed to the next digest.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from daemon.config import Config
 from daemon.notify.channels import sender_for
@@ -30,15 +30,16 @@ class Preview:
 
 async def build_digest(
     db: Database, channel: ChannelConfig, now: datetime | None = None
-) -> int | None:
-    """Batch the channel's owed alerts into a new digest row; returns its id.
+) -> list[int]:
+    """Batch the channel's owed alerts into new digest rows (one per recipient of a
+    multi-recipient email channel); returns their ids.
 
-    None when nothing is owed and the channel does not ask for empty digests.
+    None are made when nothing is owed and the channel does not ask for empty digests.
     """
     now = now or utcnow()
     cid = (await deliveries.channel_ids(db)).get(channel.name)
     if cid is None:
-        return None
+        return []
     return await deliveries.batch_into_digest(
         db,
         cid,
@@ -47,6 +48,39 @@ async def build_digest(
         keep_empty=channel.send_empty,
         created_at=now,
     )
+
+
+def last_slot(channel: ChannelConfig, tz: tzinfo, now: datetime) -> datetime:
+    """The latest time at or before ``now`` the channel's digest was due (UTC)."""
+    hour, minute = (int(part) for part in channel.at.split(":"))
+    local = now.astimezone(tz)
+    slot = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if slot > local:
+        slot -= timedelta(days=1)
+    if channel.every == "weekly":
+        while slot.strftime("%a").lower() != channel.weekday:
+            slot -= timedelta(days=1)
+    return slot.astimezone(UTC)
+
+
+async def catch_up(db: Database, config: Config, now: datetime | None = None) -> list[str]:
+    """Build the digests whose time passed while the daemon was down, once, with
+    everything owed; returns the channels that got one.
+
+    A digest is missed when alerts owed before its time are still waiting and no
+    digest was made since; the next scheduled digest then carries what came after.
+    """
+    now = now or utcnow()
+    ids = await deliveries.channel_ids(db)
+    caught: list[str] = []
+    for channel in config.channels:
+        cid = ids.get(channel.name)
+        if channel.mode != "digest" or cid is None:
+            continue
+        if await deliveries.digest_missed(db, cid, last_slot(channel, config.tz, now)):
+            await build_digest(db, channel, now)
+            caught.append(channel.name)
+    return caught
 
 
 async def preview_digest(

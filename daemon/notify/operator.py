@@ -24,7 +24,9 @@ async def alert_operator(config: Config, subject: str, body: str) -> str | None:
     if not name:
         return "no admin_channel configured"
     try:
-        await sender_for(config.channel(name)).send(f"[听风·运维] {subject}", body)
+        sender = sender_for(config.channel(name))
+        await sender.pace()
+        await sender.send(f"[听风·运维] {subject}", body)
     except (SendError, OSError) as exc:
         reason = redact(f"admin channel {name}: {exc}", *config.secrets())
         log.warning("operator alert not delivered", reason=reason)

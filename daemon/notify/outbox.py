@@ -1,18 +1,25 @@
-"""The outbox worker: claim due deliveries, send each once, record every outcome.
+"""The outbox: one delivery worker per channel per process, each owning what it claims.
 
-A row is marked sent only after the service confirmed it. The window between that
-confirmation and our commit is the only place a duplicate can come from: a crash
-there leaves the row claimed, and once its lease expires it is sent again.
+A worker claims a few due rows under a fresh token (no more than the channel's pace
+can send within the lease), and before each send renews the lease and checks the
+row is still held by that token; the outcome is recorded only under the same token.
+A worker whose lease ran out therefore never sends or records a row another worker
+has since claimed. A row is marked sent only after the service confirmed it: the
+window between that confirmation and our commit is the only place a duplicate can
+come from, and since a channel has one send in flight at a time, a crash costs at
+most one duplicate per channel. A clean stop hands unsent claims back at once.
 
-Rows are alerts (one match) or digests (one message for the alert rows batched
-into it). Digest channels' alert rows wait as pending until a digest takes them;
-instant channels' alert rows are claimed unless the channel is in quiet hours.
+The daemon runs one loop per channel, woken by source jobs that owe new alerts (they
+never send themselves) or every ``outbox_every``; ``tingfeng once``, ``digest`` and
+the tests run single passes through :func:`deliver_due`. Operators hear of each
+channel outage once (with the count of dead rows) and once of its recovery, when a
+later delivery works and the outage's dead rows are re-queued.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
+import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -27,7 +34,7 @@ from daemon.notify.services import SendError, split_message
 from daemon.notify.settings import ChannelConfig
 from storage import deliveries
 from storage.db import Database
-from storage.deliveries import DeliveryKind, DeliveryStatus, RetryPolicy
+from storage.deliveries import CLAIM_BATCH, DeliveryKind, DeliveryStatus, RetryPolicy
 from storage.models import Delivery
 from storage.types import utcnow
 
@@ -56,16 +63,16 @@ def quiet_now(channel: ChannelConfig, config: Config, now: datetime) -> QuietHou
     return quiet if quiet.active(now.astimezone(config.tz)) else None
 
 
-async def fold_quiet(db: Database, config: Config, ids: dict[str, int], now: datetime) -> None:
-    """Instant channels with ``quiet = "digest"``: batch alerts owed during quiet hours
-    into one digest row that falls due when the hours end."""
-    for channel in config.channels:
-        quiet = quiet_now(channel, config, now)
-        if quiet is None or channel.quiet != "digest" or channel.name not in ids:
-            continue
-        end = quiet.end_after(now.astimezone(config.tz))
-        cid = ids[channel.name]
-        await deliveries.batch_into_digest(db, cid, f"quiet:{cid}:{end:%Y%m%dT%H%M}", end)
+async def fold_quiet(
+    db: Database, config: Config, channel: ChannelConfig, cid: int, now: datetime
+) -> None:
+    """An instant channel with ``quiet = "digest"``: batch alerts owed during quiet hours
+    into one digest that falls due when the hours end."""
+    quiet = quiet_now(channel, config, now)
+    if quiet is None or channel.quiet != "digest":
+        return
+    end = quiet.end_after(now.astimezone(config.tz))
+    await deliveries.batch_into_digest(db, cid, f"quiet:{cid}:{end:%Y%m%dT%H%M}", end)
 
 
 def retry_policy(config: Config) -> RetryPolicy:
@@ -94,96 +101,262 @@ async def compose(
     return split_message(title, body, sender.service)
 
 
-async def _deliver_channel(
-    db: Database, config: Config, channel: ChannelConfig, rows: list[int], renderer: Renderer
-) -> DeliveryReport:
-    """One channel's claimed rows, in order (the channel's rate limit paces them)."""
-    report = DeliveryReport()
-    secrets = config.secrets()
-    for delivery_id in rows:
-        row = await deliveries.get(db, delivery_id)
+class ChannelWorker:
+    """Sends one channel's due rows one at a time, at the channel's pace."""
+
+    def __init__(
+        self,
+        db: Database,
+        config: Config,
+        channel: ChannelConfig,
+        cid: int,
+        stopping: asyncio.Event,
+    ) -> None:
+        self.db, self.config, self.channel, self.cid = db, config, channel, cid
+        self.stopping = stopping
+        self.sender = sender_for(channel)
+        self.lease = timedelta(seconds=config.daemon.lease)
+        self.renderer = Renderer(config.tz, config.templates_dir())
+        self.secrets = config.secrets()
+
+    def claim_size(self) -> int:
+        """No more rows than the channel's pace can send within one lease."""
+        per_minute = self.sender.per_minute()
+        if per_minute is None:
+            return CLAIM_BATCH
+        return max(1, min(CLAIM_BATCH, int(per_minute * self.lease.total_seconds() / 60)))
+
+    async def drain(self, now: datetime) -> DeliveryReport:
+        """Everything of this channel due at ``now``, claim after claim, then the
+        operator's news (an outage, a recovery whose re-queued rows are sent too)."""
+        report = DeliveryReport()
+        while True:
+            report.add(await self._send_due(now, utcnow()))
+            requeued = await self._tell_operator(report)
+            if not requeued or self.stopping.is_set():
+                return report
+
+    async def _send_due(self, now: datetime, pass_start: datetime) -> DeliveryReport:
+        report = DeliveryReport()
+        quiet = quiet_now(self.channel, self.config, now)
+        alerts = self.channel.mode == "instant" and quiet is None
+        while not self.stopping.is_set():
+            claim = await deliveries.claim_due(
+                self.db,
+                self.cid,
+                alerts=alerts,
+                due_by=max(now, pass_start),
+                pass_start=pass_start,
+                lease=self.lease,
+                limit=self.claim_size(),
+            )
+            if claim is None:
+                break
+            try:
+                for delivery_id in claim.ids:
+                    if self.stopping.is_set():
+                        break
+                    await self._send_one(delivery_id, claim.token, report)
+            finally:
+                # Whatever was not sent (a stop, a crash of this pass) is due again at once.
+                await deliveries.release(self.db, claim.token)
+        return report
+
+    async def _paced(self) -> bool:
+        """Wait for the channel's pace; False if the process is stopping meanwhile."""
+        pace = asyncio.ensure_future(self.sender.pace())
+        stop = asyncio.ensure_future(self.stopping.wait())
+        await asyncio.wait({pace, stop}, return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        if pace.done():
+            return True
+        pace.cancel()
+        return False
+
+    async def _send_one(self, delivery_id: int, token: str, report: DeliveryReport) -> None:
+        row = await deliveries.get(self.db, delivery_id)
         error: str | None = None
         try:
-            parts = await compose(db, config, row, channel, renderer)
+            parts = await compose(self.db, self.config, row, self.channel, self.renderer)
             for number, (title, body) in enumerate(parts, 1):
                 if number <= row.parts_sent:
                     continue
-                await sender_for(channel).send(title, body)
+                if not await self._paced():
+                    return  # stopping: the row is handed back unsent
+                if not await deliveries.hold(self.db, delivery_id, token, self.lease):
+                    log.warning("claim lost before sending", delivery=delivery_id)
+                    return
+                await self.sender.send(title, body, row.recipient)
                 if len(parts) > 1:
-                    await deliveries.record_progress(db, delivery_id, number)
+                    await deliveries.record_progress(self.db, delivery_id, token, number)
         except (SendError, RenderError, OSError) as exc:
-            error = f"channel {channel.name}: {exc}"
+            error = f"channel {self.channel.name}: {exc}"
         except Exception as exc:  # a plugin's own bug must still end as a recorded failure
-            error = f"channel {channel.name}: {type(exc).__name__}: {exc}"
-        error = redact(error, *secrets) if error else None
-        status = await deliveries.record_outcome(db, delivery_id, error, retry_policy(config))
-        if status == DeliveryStatus.SENT:
-            report.sent += 1
-            continue
-        report.failed += 1
-        report.dead += status == DeliveryStatus.DEAD
-        report.errors.append(error or "")
-        log.warning("delivery failed", delivery=delivery_id, status=status, error=error)
-    return report
-
-
-async def _orphans(db: Database, rows: list[int], config: Config) -> DeliveryReport:
-    """Rows of channels no longer in config: fail them with a reason, never drop them."""
-    report = DeliveryReport()
-    for delivery_id in rows:
-        error = "channel is no longer in the config"
-        status = await deliveries.record_outcome(db, delivery_id, error, retry_policy(config))
-        report.failed += 1
-        report.dead += status == DeliveryStatus.DEAD
-        report.errors.append(error)
-    return report
-
-
-async def alert_dead_letters(db: Database, config: Config) -> None:
-    """Tell the operator about each dead row once (again next pass if that send failed)."""
-    dead = await deliveries.dead_unannounced(db)
-    for row, channel_name in dead:
-        subject = f"投递失败 #{row.id}（{channel_name}）"
-        body = (
-            f"{row.kind} #{row.id} to channel {channel_name} is dead after {row.attempts} "
-            f"attempts: {row.last_error}\nSee `tingfeng outbox`; resend with "
-            f"`tingfeng outbox retry {row.id}`."
+            error = f"channel {self.channel.name}: {type(exc).__name__}: {exc}"
+        error = redact(error, *self.secrets) if error else None
+        status = await deliveries.record_outcome(
+            self.db, delivery_id, token, error, retry_policy(self.config)
         )
-        reason = await alert_operator(config, subject, body)
-        if reason is not None and config.daemon.admin_channel:
-            continue
-        await deliveries.record_announced(db, row.id or 0)
+        if status is None:
+            log.warning("claim lost before recording", delivery=delivery_id, error=error)
+        elif status == DeliveryStatus.SENT:
+            report.sent += 1
+        else:
+            report.failed += 1
+            report.dead += status == DeliveryStatus.DEAD
+            report.errors.append(error or "")
+            log.warning("delivery failed", delivery=delivery_id, status=status, error=error)
+
+    async def _tell_operator(self, report: DeliveryReport) -> int:
+        """One message per outage, one per recovery; returns how many dead rows the
+        recovery re-queued (0 when there was none).
+
+        Opening and closing an outage are fenced updates, so of several instances
+        sharing the database exactly one announces each.
+        """
+        name, admin = self.channel.name, self.config.daemon.admin_channel
+        requeued = 0
+        if report.sent and await deliveries.close_outage(self.db, self.cid):
+            requeued = await deliveries.requeue_dead(self.db, self.cid, self.config.daemon.max_age)
+            body = f"Deliveries to {name} work again; {requeued} dead deliveries are due again."
+            await alert_operator(self.config, f"渠道 {name} 已恢复：{requeued} 条重新排队", body)
+        news = await deliveries.unannounced_dead(self.db, self.cid)
+        if not news.count:
+            return requeued
+        if not news.outage_open and await deliveries.open_outage(self.db, self.cid):
+            body = (
+                f"{news.count} deliveries to channel {name} are dead. Last error: "
+                f"{news.last_error}\nThey are re-queued when a later delivery to {name} "
+                "works; see `tingfeng outbox`, resend with `tingfeng outbox retry --all-dead`."
+            )
+            undelivered = await alert_operator(
+                self.config, f"渠道 {name} 投递失败：{news.count} 条已放弃", body
+            )
+            if undelivered is not None and admin:
+                await deliveries.close_outage(self.db, self.cid)  # told on a later pass
+                return requeued
+        await deliveries.announce_dead(self.db, self.cid)
+        return requeued
+
+
+class Outbox:
+    """This process's delivery: one worker per channel, in single passes or in loops."""
+
+    def __init__(self, db: Database, config: Config) -> None:
+        self.db = db
+        self.config = config
+        self.stopping = asyncio.Event()
+        self.locks: dict[str, asyncio.Lock] = {}
+        self.wake: dict[str, asyncio.Event] = {}
+        self.loops: dict[str, asyncio.Task[None]] = {}
+        self.started = False
+
+    async def _drain(self, channel: ChannelConfig, cid: int, now: datetime) -> DeliveryReport:
+        """The channel's worker; the lock keeps it the only one in this process."""
+        async with self.locks.setdefault(channel.name, asyncio.Lock()):
+            await fold_quiet(self.db, self.config, channel, cid, now)
+            worker = ChannelWorker(self.db, self.config, channel, cid, self.stopping)
+            return await worker.drain(now)
+
+    async def _orphans(self, cid: int, now: datetime) -> DeliveryReport:
+        """Rows of a channel no longer in config: fail them with a reason, never drop them."""
+        report = DeliveryReport()
+        policy = retry_policy(self.config)
+        error = "channel is no longer in the config"
+        lease = timedelta(seconds=self.config.daemon.lease)
+        start = utcnow()
+        while claim := await deliveries.claim_due(
+            self.db, cid, alerts=True, due_by=max(now, start), pass_start=start, lease=lease
+        ):
+            for delivery_id in claim.ids:
+                status = await deliveries.record_outcome(
+                    self.db, delivery_id, claim.token, error, policy
+                )
+                report.failed += 1
+                report.dead += status == DeliveryStatus.DEAD
+                report.errors.append(error)
+        return report
+
+    async def deliver_due(self, now: datetime | None = None) -> DeliveryReport:
+        """One pass: every channel's due rows, channels concurrently (a slow one delays
+        no other); failures are rescheduled, never dropped."""
+        now = now or utcnow()
+        ids = await deliveries.channel_ids(self.db)
+        configured = {c.name for c in self.config.channels}
+        jobs = [self._drain(c, ids[c.name], now) for c in self.config.channels if c.name in ids]
+        jobs += [self._orphans(cid, now) for name, cid in ids.items() if name not in configured]
+        report = DeliveryReport()
+        for part in await asyncio.gather(*jobs):
+            report.add(part)
+        return report
+
+    # --- the daemon's loops -----------------------------------------------------------
+
+    def start(self) -> None:
+        """Start one loop per channel (and one for removed channels' rows)."""
+        self.started = True
+        if "" not in self.loops:
+            self.loops[""] = asyncio.create_task(self._orphan_loop())
+        self.reconfigure(self.config)
+
+    def reconfigure(self, config: Config) -> None:
+        """Follow an edited config: new channels get a loop, removed ones end theirs."""
+        self.config = config
+        if not self.started or self.stopping.is_set():
+            return
+        for channel in config.channels:
+            if channel.name not in self.loops:
+                self.wake[channel.name] = asyncio.Event()
+                self.loops[channel.name] = asyncio.create_task(self._channel_loop(channel.name))
+        self.signal()
+
+    def signal(self) -> None:
+        """New alerts are owed: every channel's worker looks now instead of at its next tick."""
+        for event in self.wake.values():
+            event.set()
+
+    async def _sleep(self, name: str) -> None:
+        wake = self.wake.setdefault(name, asyncio.Event())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), self.config.daemon.outbox_every)
+
+    async def _channel_loop(self, name: str) -> None:
+        while not self.stopping.is_set():
+            self.wake[name].clear()
+            channel = next((c for c in self.config.channels if c.name == name), None)
+            if channel is None:
+                break
+            try:
+                cid = (await deliveries.channel_ids(self.db)).get(name)
+                if cid is not None:
+                    await self._drain(channel, cid, utcnow())
+            except Exception:
+                log.exception("delivery pass failed", channel=name)
+            await self._sleep(name)
+        self.loops.pop(name, None)
+        self.wake.pop(name, None)
+
+    async def _orphan_loop(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                ids = await deliveries.channel_ids(self.db)
+                configured = {c.name for c in self.config.channels}
+                for name, cid in ids.items():
+                    if name not in configured:
+                        await self._orphans(cid, utcnow())
+            except Exception:
+                log.exception("delivery pass failed", channel=None)
+            await self._sleep("")
+
+    async def stop(self) -> None:
+        """Finish the sends in flight, hand back every unsent claim, end the loops."""
+        self.stopping.set()
+        self.signal()
+        if self.loops:
+            await asyncio.wait(set(self.loops.values()))
+        self.loops.clear()
 
 
 async def deliver_due(db: Database, config: Config, now: datetime | None = None) -> DeliveryReport:
-    """Send every due delivery once; failures are rescheduled, never dropped.
-
-    Channels are served concurrently, so one that times out delays no other.
-    """
-    now = now or utcnow()
-    ids = await deliveries.channel_ids(db)
-    await fold_quiet(db, config, ids, now)
-    by_id = {ids[c.name]: c for c in config.channels if c.name in ids}
-    alert_channels = [
-        cid for cid, c in by_id.items() if c.mode == "instant" and quiet_now(c, config, now) is None
-    ]
-    claimed = await deliveries.claim_due(
-        db, alert_channels, now, timedelta(seconds=config.daemon.lease)
-    )
-    report = DeliveryReport()
-    if claimed:
-        owners = await deliveries.owners(db, claimed)
-        per_channel: dict[int, list[int]] = defaultdict(list)
-        for delivery_id in claimed:
-            per_channel[owners[delivery_id]].append(delivery_id)
-        renderer = Renderer(config.tz, config.templates_dir())
-        jobs = [
-            _deliver_channel(db, config, by_id[cid], rows, renderer)
-            if cid in by_id
-            else _orphans(db, rows, config)
-            for cid, rows in per_channel.items()
-        ]
-        for part in await asyncio.gather(*jobs):
-            report.add(part)
-    await alert_dead_letters(db, config)
-    return report
+    """One delivery pass outside the daemon (``once``, ``digest``, tests)."""
+    return await Outbox(db, config).deliver_due(now)
