@@ -32,7 +32,7 @@ from daemon.silence import (
 from rules import Document, Hit, TopicMatch, TopicRule
 from rules.cache import compile_cached
 from rules.normalize import normalize
-from storage.articles import known_url_keys, sketch_drafts, store_articles, store_matches
+from storage.articles import KnownUrls, sketch_drafts, store_articles, store_matches
 from storage.catalog import (
     RunValidators,
     record_alerted,
@@ -172,10 +172,6 @@ class Pipeline:
             raise
         self.outbox.reconfigure(config)
 
-    async def _known(self, urls: Iterable[str]) -> set[str]:
-        async with self.db.session() as session:
-            return await known_url_keys(session, urls)
-
     async def run_claimed(self, spec: SourceConfig, next_run: datetime | None) -> SourceReport:
         """Run a source unless another instance has this cycle's run (storage/runs.py).
 
@@ -231,10 +227,11 @@ class Pipeline:
         source = self.sources[spec.name]
         validators = RunValidators(self.db)
         state = dict(source.state or {})
+        known = KnownUrls(self.db)
         ctx = WatchContext(
             self.fetcher.for_run(validators),
             run_cpu,
-            self._known,
+            known,
             state,
             retry_urls=due_retries(state),
         )
@@ -273,7 +270,7 @@ class Pipeline:
             )
         was_alerted = source.alerted_at is not None
         try:
-            await self._store(spec, source, drafts, report, validators, next_run, ctx.state)
+            await self._store(spec, source, drafts, report, validators, next_run, ctx.state, known)
         except DatabaseIdentityError:
             raise
         except ClaimLost as exc:
@@ -393,7 +390,8 @@ class Pipeline:
         matching, deduplication and owed alerts as a fetched run."""
         report = SourceReport(spec.name)
         source = self.sources[spec.name]
-        await self._store(spec, source, drafts, report, RunValidators(self.db), None, {})
+        validators, known = RunValidators(self.db), KnownUrls(self.db)
+        await self._store(spec, source, drafts, report, validators, None, {}, known)
         return report
 
     async def _store(
@@ -405,8 +403,9 @@ class Pipeline:
         validators: RunValidators,
         next_run: datetime | None,
         state: dict[str, object],
+        known_urls: KnownUrls,
     ) -> None:
-        known = await self._known(d.url for d in drafts)
+        known = await known_urls(d.url for d in drafts)
         fresh = [d for d in drafts if d.url not in known]
         join_continuations(fresh)
         # A part joined into its head is matched as part of the head's text only.

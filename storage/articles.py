@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.canonical import url_key
+from storage.db import Database
 from storage.dedup.clusters import find_cluster
 from storage.dedup.config import DedupConfig
 from storage.dedup.index import add_band_keys
@@ -35,6 +36,28 @@ async def known_url_keys(session: AsyncSession, urls: Iterable[str]) -> set[str]
         rows = await session.exec(select(Article.url_key).where(col(Article.url_key).in_(chunk)))
         found.update(by_key[key] for key in rows)
     return found
+
+
+class KnownUrls:
+    """One source run's "is this URL stored?" answers: each URL is looked up once per run.
+
+    The watcher asks before fetching article pages and the pipeline asks again before
+    matching; the second question costs nothing for URLs the first already answered.
+    ``store_articles`` still checks inside its transaction, against other writers.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._answers: dict[str, bool] = {}
+
+    async def __call__(self, urls: Iterable[str]) -> set[str]:
+        wanted = list(dict.fromkeys(urls))
+        ask = [url for url in wanted if url not in self._answers]
+        if ask:
+            async with self.db.session() as session:
+                found = await known_url_keys(session, ask)
+            self._answers.update((url, url in found) for url in ask)
+        return {url for url in wanted if self._answers[url]}
 
 
 _RECENT_HEADS = 200  # a continued part arrives with the same edition, so recent rows suffice

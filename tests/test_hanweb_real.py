@@ -221,3 +221,33 @@ async def test_empty_column_and_bodiless_articles_fail_loudly(tmp_path, serve_si
     for name in ("空栏目", "改版"):
         row = await source_row(config, name)
         assert row.failures_in_row == 1 and row.last_success_at is None
+
+
+async def test_shell_column_with_ids_only_in_nextgroup(tmp_path, serve_app) -> None:
+    """An empty embedded recordset and no ``var param_``: records come from group GETs,
+    and on later runs (column 304) the remembered nextgroup URL is asked again."""
+    site = RealSite("county", encoding="gbk")
+    column = (REAL / "county/col/col12377/index.html").read_text("utf-8")
+    shell = "\n".join(x for x in column.splitlines() if "<record>" not in x and "</li>" not in x)
+    assert "art_12377" not in shell
+    paging = column_paging(shell, "http://www.jinxiang.gov.cn/col/col12377/index.html")
+    assert paging is not None and paging.mode == "get"
+
+    async def serve(request: web.Request) -> web.StreamResponse:
+        if request.path == "/col/col12377/index.html":
+            return page_response(request, shell.encode("gbk"), "text/html")
+        return await site.serve(request)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", serve)
+    base = await serve_app(app)
+    config = make_config(tmp_path, hanweb("金乡政府网", f"{base}/col/col12377/index.html", "济宁"))
+
+    report = (await run_sources(config))["金乡政府网"]
+
+    assert report.error is None and (report.new, report.skipped) == (6, 3)
+    assert [q["page"] for q in site.proxy] == ["1", "2", "3"]
+    site.proxy.clear()
+    report = (await run_sources(config))["金乡政府网"]
+    assert report.error is None and report.new == 0
+    assert [q["page"] for q in site.proxy] == ["1"]  # group 1 holds only known records

@@ -28,6 +28,7 @@ import logging
 import math
 import re
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -38,8 +39,9 @@ if TYPE_CHECKING:
 _PRIOR = 0.4  # what the page's habit is worth against one headline's word overlap
 _HEADED = 0.5  # an article with a headline: never leave a title empty without cause
 _BANNER = -0.2  # a headline-shaped line left to no article (a banner) is the exception
-_LONE_KICKER = -0.6  # a kicker that shares no word with its body is a banner instead
-_STUB = -0.4  # a "title" of a few characters is a kicker or place line, not a headline
+_LONE_KICKER = -0.6  # a kicker or title sharing no word with its body: a banner instead
+_KICKER_SHARE = 0.3  # a kicker names its body: at least this share of its words recur there
+_STUB = -0.4  # a "title" of a few characters or a bare unit name is a kicker or place line
 _CERTAIN = 0.3  # overlap margin over the other neighbour that makes a headline's body certain
 _ORG = re.compile(
     r"(?:[县区市镇乡村局委办厅处科所站队部社]|街道|社区|中心|公司|集团|学校|医院|法院|"
@@ -109,16 +111,23 @@ class Overlap:
             self._scores[key] = found / total if total else 0.0
         return self._scores[key]
 
-    def mentions(self, line: str, unit: int) -> bool:
-        """Whether body ``unit`` uses any word of ``line`` (``梁山县`` also as ``梁山``)."""
+    def mentions(self, line: str, unit: int, share: float = 0.0) -> bool:
+        """Whether body ``unit`` speaks of ``line``: uses it whole, or more than ``share``
+        of its words (``梁山县`` also as ``梁山``).
+
+        For a kicker one common word (``优化``) is not enough: a section header shares
+        as much with the stories under it.
+        """
         body = self.bodies[unit] or ""
         compact = line.replace(" ", "").replace("\u3000", "")
         if len(compact) >= 2 and (compact in body or compact[:-1] in body):
             return True
-        for word in head_words(line):
-            if word in body or (len(word) >= 3 and word[-1] in _ADMIN and word[:-1] in body):
-                return True
-        return False
+        words = head_words(line)
+        found = sum(
+            word in body or (len(word) >= 3 and word[-1] in _ADMIN and word[:-1] in body)
+            for word in words
+        )
+        return bool(words) and found > share * len(words)
 
     def _units_with(self, word: str) -> frozenset[int]:
         if word not in self._where:
@@ -194,10 +203,12 @@ def plan(gaps: Sequence[Sequence[HeadLine]], takes: Sequence[bool], overlap: Ove
     says whether unit u can carry a headline (photos cannot).
     """
     folded = [fold_subtitles(g) for g in gaps]
-    first = _search(folded, takes, overlap, 0.0, 0.0)
+    seen = Counter(line.text for g in folded for line in g)
+    repeated = frozenset(text for text, count in seen.items() if count > 1)
+    first = _search(folded, takes, overlap, repeated, 0.0, 0.0)
     after = _habit(folded, takes, overlap, first)
     prior_after, prior_before = (_PRIOR, 0.0) if after else (0.0, _PRIOR)
-    cuts = _search(folded, takes, overlap, prior_after, prior_before)
+    cuts = _search(folded, takes, overlap, repeated, prior_after, prior_before)
     heads: dict[int, Headline] = {}
     banners: list[list[str]] = []
     for i, (lines, (a, b)) in enumerate(zip(folded, cuts, strict=True)):
@@ -228,10 +239,14 @@ def _options(m: int, i: int, takes: Sequence[bool]) -> list[tuple[int, int]]:
 
 def _fit(part: Sequence[HeadLine], unit: int, overlap: Overlap) -> float:
     value = overlap.score([line.text for line in part], unit)
-    if len(part[-1].text.replace(" ", "")) < 5:
+    compact = part[-1].text.replace(" ", "")
+    if len(compact) < 5 or (len(compact) <= 12 and _ORG.search(compact)):
         value += _STUB
-    if len(part) == 2 and not _sized_title(part) and not overlap.mentions(part[0].text, unit):
-        value += _LONE_KICKER
+    if len(part) == 2 and not _sized_title(part):
+        # kicker and title both speak of their body; a line that does not is a banner
+        kicker, title = part
+        value += 0.0 if overlap.mentions(kicker.text, unit, _KICKER_SHARE) else _LONE_KICKER
+        value += 0.0 if overlap.mentions(title.text, unit) else _LONE_KICKER
     return value
 
 
@@ -244,10 +259,15 @@ def _search(
     gaps: Sequence[Sequence[HeadLine]],
     takes: Sequence[bool],
     overlap: Overlap,
+    repeated: frozenset[str],
     prior_after: float,
     prior_before: float,
 ) -> list[tuple[int, int]]:
-    """Best (a, b) cut per gap: exact optimum by dynamic programming along the page."""
+    """Best (a, b) cut per gap: exact optimum by dynamic programming along the page.
+
+    A line printed more than once on the page is a running section header or a
+    kicker shared by several stories (``嘉祥县``), never a title.
+    """
     # best[claimed]: best total so far, given whether the next unit already has a headline
     best: dict[bool, float] = {False: 0.0}
     back: list[dict[bool, tuple[bool, tuple[int, int]]]] = []
@@ -257,6 +277,8 @@ def _search(
         choice: dict[bool, tuple[bool, tuple[int, int]]] = {}
         gains = []
         for a, b in _options(m, i, takes):
+            if (a and lines[a - 1].text in repeated) or (b and lines[-1].text in repeated):
+                continue
             gain = _BANNER * (m - a - b)
             if a:
                 gain += _HEADED + prior_after + _fit(lines[:a], i - 1, overlap)
