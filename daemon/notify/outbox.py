@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import structlog
+from sqlalchemy.exc import DBAPIError
 
 from daemon.config import Config
 from daemon.notify.channels import redact, sender_for
@@ -36,6 +38,7 @@ from daemon.notify.settings import ChannelConfig
 from storage import deliveries
 from storage.db import Database
 from storage.deliveries import CLAIM_BATCH, DeliveryKind, DeliveryStatus, RetryPolicy
+from storage.identity import DatabaseIdentityError
 from storage.models import Delivery
 from storage.types import utcnow
 
@@ -266,6 +269,8 @@ class Outbox:
         self.wake: dict[str, asyncio.Event] = {}
         self.loops: dict[str, asyncio.Task[None]] = {}
         self.started = False
+        # Set by the daemon: where storage failures in the loops are reported.
+        self.storage_failed: Callable[[Exception], Awaitable[None]] | None = None
 
     async def _drain(self, channel: ChannelConfig, cid: int, now: datetime) -> DeliveryReport:
         """The channel's worker; the lock keeps it the only one in this process."""
@@ -346,8 +351,8 @@ class Outbox:
                 cid = (await deliveries.channel_ids(self.db)).get(name)
                 if cid is not None:
                     await self._drain(channel, cid, utcnow())
-            except Exception:
-                log.exception("delivery pass failed", channel=name)
+            except Exception as exc:
+                await self._pass_failed(exc, name)
             await self._sleep(name)
         self.loops.pop(name, None)
         self.wake.pop(name, None)
@@ -360,9 +365,19 @@ class Outbox:
                 for name, cid in ids.items():
                     if name not in configured:
                         await self._orphans(cid, utcnow())
-            except Exception:
-                log.exception("delivery pass failed", channel=None)
+            except Exception as exc:
+                await self._pass_failed(exc, None)
             await self._sleep("")
+
+    async def _pass_failed(self, exc: Exception, channel: str | None) -> None:
+        """A storage problem goes to the daemon (one line per incident; a database that
+        changed identity stops it); anything else is a bug, logged with its traceback."""
+        if self.storage_failed is not None and isinstance(
+            exc, DatabaseIdentityError | DBAPIError | OSError
+        ):
+            await self.storage_failed(exc)
+            return
+        log.error("delivery pass failed", channel=channel, exc_info=exc)
 
     async def stop(self) -> None:
         """Finish the sends in flight, hand back every unsent claim, end the loops."""
