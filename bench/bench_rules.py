@@ -198,12 +198,13 @@ def end_to_end(topics: list[TopicRule], docs: list[Document], work: Path) -> boo
     )
 
     forms = [(match_form(d.title), match_form(d.text)) for d in docs]
+    terms = [(rule.name, match_form(rule.query)) for rule in singles]  # as queries fold them
     t = time.perf_counter()
     brute = {
-        (doc.id, rule.name)
-        for rule in singles
+        (doc.id, name)
+        for name, term in terms
         for doc, (title, text) in zip(docs, forms, strict=True)
-        if rule.query in title or rule.query in text
+        if term in title or term in text
     }
     brute_s = time.perf_counter() - t
     print(f"    brute-force substring scan (in this process): {brute_s:.2f} s, {len(brute)} pairs")

@@ -205,6 +205,11 @@ def _word_group(lines: list[tuple[int, str]], source: str, out: _File) -> None:
             f"{source}:{group.line}: a group of ! words only is a global filter in "
             "TrendRadar 6.x; its words exclude headlines from every topic here"
         )
+    else:
+        out.notes.append(
+            f"{source}:{group.line}: a group with no words to look for; TrendRadar "
+            "ignores it, and so does this import"
+        )
 
 
 def _phrase(text: str) -> str:

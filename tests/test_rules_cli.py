@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -138,3 +140,24 @@ def test_import_trendradar_round_trip(tmp_path: Path) -> None:
     proc = _run("match", "--rules", str(rules), "--input", str(data))
     got = {(x["id"], x["topic"]) for x in map(json.loads, proc.out.splitlines())}
     assert got == {(i, name) for i, _, name in heads if name}
+
+
+def test_match_on_a_file_loads_only_the_rule_engine(tmp_path: Path) -> None:
+    """Start-up is most of a small backtest: no database, notifier or jieba import."""
+    rules = tmp_path / "rules.toml"
+    rules.write_text(RULES, encoding="utf-8")
+    data = tmp_path / "in.jsonl"
+    data.write_text('{"id": 1, "title": "疫苗", "text": "无关"}\n', encoding="utf-8")
+    script = (
+        "import sys\n"
+        "from daemon.cli import main\n"
+        f"main(['match', '--rules', {str(rules)!r}, '--input', {str(data)!r}])\n"
+        "heavy = ('sqlalchemy', 'apprise', 'aiohttp', 'jieba', 'daemon.pipeline')\n"
+        "print(sorted(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert [json.loads(x)["topic"] for x in proc.stdout.splitlines()] == ["疫苗"]
+    assert proc.stderr.strip() == "[]"

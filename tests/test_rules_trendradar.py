@@ -191,3 +191,9 @@ def test_duplicate_names_are_renamed_with_a_note() -> None:
     toml, notes = convert("[科技]\n华为\n\n[科技]\n小米\n", "kw.txt")
     assert [t["name"] for t in tomllib.loads(toml)["topics"]] == ["科技", "科技 (2)"]
     assert any("kw.txt:4:" in n and "renamed" in n for n in notes)
+
+
+def test_a_group_with_nothing_to_look_for_is_noted() -> None:
+    toml, notes = convert("[空组]\n@3\n\n华为\n", "kw.txt")
+    assert [t["name"] for t in tomllib.loads(toml)["topics"]] == ["华为"]
+    assert any(n.startswith("kw.txt:1:") and "no words" in n for n in notes)

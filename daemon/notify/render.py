@@ -59,6 +59,9 @@ def local_time(value: datetime | None, tz: ZoneInfo) -> str:
     return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else "日期不详"
 
 
+MAX_HIT_CHARS = 200
+
+
 def snippet_segments(alert: Alert, radius: int = SNIPPET_RADIUS) -> list[Segment]:
     """Text around the first hit (in the body when there is one), hits as their own segments.
 
@@ -80,10 +83,12 @@ def snippet_segments(alert: Alert, radius: int = SNIPPET_RADIUS) -> list[Segment
     first = text_spans[0][0]
     floor = body_start if first >= body_start else 0
     lo = max(first - radius, floor)
-    hi = min(len(combined), max(first + radius, text_spans[0][1]))
+    # A hit is shown up to MAX_HIT_CHARS: a regex can match millions of characters.
+    hi = min(len(combined), max(first + radius, min(text_spans[0][1], first + MAX_HIT_CHARS)))
     out: list[Segment] = [Segment("…")] if lo > floor else []
     pos = lo
-    for start, end in text_spans:
+    for start, span_end in text_spans:
+        end = min(span_end, hi) if start == first else span_end
         if start < pos or end > hi:
             continue
         out += [Segment(combined[pos:start]), Segment(combined[start:end], hit=True)]
