@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -158,9 +158,9 @@ async def _insert_new(session: AsyncSession, article: Article) -> Article | None
     IntegrityError.
     """
     values = article.model_dump(exclude={"id"})
-    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+    dialect_insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
     statement = (
-        insert(Article)
+        dialect_insert(Article)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["url_key"])
         .returning(col(Article.id))
@@ -245,6 +245,24 @@ async def store_articles(
     return out
 
 
+_MATCH_CHUNK = 1000
+
+
+async def _insert_matches(session: AsyncSession, rows: Sequence[Match]) -> None:
+    """Insert matches in bulk (one executemany per chunk), giving each its id.
+
+    Thousands of overlapping topics can match one run thousands of times; a flush
+    per match kept one SQLite transaction open for minutes.
+    """
+    connection = await session.connection()
+    statement = insert(Match).returning(col(Match.id), sort_by_parameter_order=True)
+    for start in range(0, len(rows), _MATCH_CHUNK):
+        chunk = rows[start : start + _MATCH_CHUNK]
+        result = await connection.execute(statement, [m.model_dump(exclude={"id"}) for m in chunk])
+        for match, new_id in zip(chunk, result.scalars().all(), strict=True):
+            match.id = new_id
+
+
 async def store_matches(
     session: AsyncSession,
     matches: Sequence[tuple[Article, str, list[list[object]]]],
@@ -257,17 +275,19 @@ async def store_matches(
     """
     topics = {t.name: t for t in await session.exec(select(Topic))}
     channels = {c.name: c for c in await session.exec(select(Channel))}
-    owed = 0
-    for article, topic_name, hits in matches:
-        topic = topics[topic_name]
-        match = Match(
+    rows = [
+        Match(
             article_id=article.id or 0,
-            topic_id=topic.id or 0,
+            topic_id=topics[topic_name].id or 0,
             cluster_id=article.cluster_id or article.id or 0,
             hits=hits,
         )
-        session.add(match)
-        await session.flush()
+        for article, topic_name, hits in matches
+    ]
+    await _insert_matches(session, rows)
+    owed = 0
+    for (_article, topic_name, _hits), match in zip(matches, rows, strict=True):
+        topic = topics[topic_name]
         targets = [channels[name] for name in topic_channels.get(topic_name, [])]
         owed += await owe(session, match, topic.id or 0, targets)
     await session.flush()

@@ -132,6 +132,9 @@ def _paragraph_bounds(text: str, lo: int, hi: int, hit_lo: int, hit_hi: int) -> 
     return lo, hi
 
 
+MAX_HIT_CHARS = 200
+
+
 def snippet_segments(alert: Alert, radius: int = SNIPPET_RADIUS) -> list[Segment]:
     """The article's own words around the first hit in its text, hits as their own segments.
 
@@ -150,13 +153,15 @@ def snippet_segments(alert: Alert, radius: int = SNIPPET_RADIUS) -> list[Segment
     mapped = _mapped_prefix(text, text_spans[0][1] + radius * 3)
     originals = [mapped.original_span(a, b) for a, b in text_spans if a < len(mapped.text)]
     hit_lo, hit_hi = originals[0]
+    # A hit is shown up to MAX_HIT_CHARS: a regex can match millions of characters.
+    hit_hi = min(hit_hi, hit_lo + MAX_HIT_CHARS)
     lo, hi = _paragraph_bounds(
         text, max(hit_lo - radius, 0), min(max(hit_lo + radius, hit_hi), len(text)), hit_lo, hit_hi
     )
     out: list[Segment] = [Segment("…")] if lo > 0 else []
     pos = lo
-    for start, end in sorted(originals):
-        start = max(start, pos)
+    for start, span_end in sorted(originals):
+        start, end = max(start, pos), min(span_end, hi) if start == hit_lo else span_end
         if start >= end or end > hi:
             continue
         out += [Segment(text[pos:start]), Segment(text[start:end], hit=True)]
