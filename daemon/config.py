@@ -235,6 +235,7 @@ def parse_config(text: str, file: Path) -> Config:
         raise _fail(file, lines, loc, _message(first)) from None
     _check_channels(config, file, lines)
     _check_queries(config, file, lines)
+    _check_templates(config, file, lines)
     config._warnings = _warnings_for(config, file, lines)
     return config
 
@@ -294,6 +295,21 @@ def _check_queries(config: Config, file: Path, lines: dict[KeyPath, int]) -> Non
             line = line_of(lines, ("topics", i, "query"))
             where = f"{file}:{line}" if line else str(file)
             raise UserError(exc.render(f"{where} topics[{i}].query")) from None
+
+
+def _check_templates(config: Config, file: Path, lines: dict[KeyPath, int]) -> None:
+    """A template override that does not compile fails here, not at send time."""
+    from daemon.notify.render import RenderError, renderer_for
+
+    folder = config.templates_dir()
+    if folder is None:
+        return
+    if not folder.is_dir():
+        raise _fail(file, lines, ("daemon", "templates"), f"no such folder: {folder}")
+    try:
+        renderer_for(config).check()
+    except RenderError as exc:
+        raise UserError(f"{file}: {exc}") from None
 
 
 def load_config(path: str | Path) -> Config:

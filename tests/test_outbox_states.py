@@ -171,3 +171,32 @@ async def test_channel_outage_alerts_once_and_recovery_requeues_its_dead_rows(
     assert (await row_statuses(db)) == {"sent": 22}
     assert Counter(article_urls(broken.bodies)).most_common(1)[0][1] == 1
     await db.close()
+
+
+async def test_rows_of_a_removed_channel_go_dead_and_the_operator_hears_once(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    admin = f'[[channels]]\nname = "admin"\nurl = "json://127.0.0.1:{receiver.port}/admin"\n'
+    settings = 'max_attempts = 1\nadmin_channel = "admin"'
+    config = make_config(
+        tmp_path,
+        f'[[channels]]\nname = "chat"\nurl = "json://127.0.0.1:{receiver.port}/chat"\n{admin}',
+        daemon=settings,
+        topics='[[topics]]\nname = "燃气安全"\nquery = "液化气"\nchannels = ["chat"]\n',
+    )
+    db = await open_db(config)
+    await seed(db, config, [("鱼台融媒", draft(n)) for n in range(3)])
+    edited = make_config(
+        tmp_path,
+        admin,
+        daemon=settings,
+        topics='[[topics]]\nname = "燃气安全"\nquery = "液化气"\nchannels = ["admin"]\n',
+    )
+    report = await deliver_due(db, edited)
+    assert (report.sent, report.dead) == (0, 3)
+    assert report.errors == ["channel is no longer in the config"] * 3
+    await deliver_due(db, edited)
+    (alert,) = receiver.bodies
+    assert alert["title"] == "[听风·运维] 渠道 chat 已从配置中删除：3 条已放弃"
+    assert await row_statuses(db) == {"dead": 3}
+    await db.close()
