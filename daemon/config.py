@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator
 
 from daemon.errors import UserError
 from daemon.notify.channels import check_apprise_url
@@ -94,6 +94,12 @@ class Config(_Strict):
     topics: list[TopicConfig] = Field(default_factory=list)
     channels: list[ChannelConfig] = Field(default_factory=list)
     path: Path = Path("config.toml")
+    _warnings: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def warnings(self) -> list[str]:
+        """Settings that are valid but do nothing (see :func:`_warnings_for`)."""
+        return list(self._warnings)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -230,7 +236,46 @@ def parse_config(text: str, file: Path) -> Config:
     _check_channels(config, file, lines)
     _check_queries(config, file, lines)
     _check_templates(config, file, lines)
+    config._warnings = _warnings_for(config, file, lines)
     return config
+
+
+def _warnings_for(config: Config, file: Path, lines: dict[KeyPath, int]) -> list[str]:
+    """Valid settings that quietly do nothing: one line each, named like an error.
+
+    A config with nothing to watch, a topic whose matches reach nobody and a channel
+    no topic sends to are all legal (a topic may only feed ``match`` and exports), but a
+    person who wrote them most likely expected alerts; they are told, not stopped.
+    """
+
+    def at(path: KeyPath) -> str:
+        line = line_of(lines, path)
+        return f"{file}:{line}" if line else str(file)
+
+    found: list[str] = []
+    if not config.sources and not config.topics:
+        found.append(
+            f"{file}: no [[sources]] and no [[topics]]: nothing will be fetched or matched"
+        )
+    elif not config.sources:
+        found.append(f"{file}: no [[sources]]: nothing will be fetched")
+    elif not config.topics:
+        found.append(f"{file}: no [[topics]]: articles are stored, nothing is matched or alerted")
+    for i, topic in enumerate(config.topics):
+        if not topic.channels:
+            found.append(
+                f'{at(("topics", i, "name"))} topics[{i}] "{topic.name}": no channels, '
+                "its matches are stored but nobody is alerted"
+            )
+    used = {name for topic in config.topics for name in topic.channels}
+    used.add(config.daemon.admin_channel or "")
+    for i, channel in enumerate(config.channels):
+        if channel.name not in used:
+            found.append(
+                f'{at(("channels", i, "name"))} channels[{i}] "{channel.name}": '
+                "no topic sends to this channel"
+            )
+    return found
 
 
 def _check_channels(config: Config, file: Path, lines: dict[KeyPath, int]) -> None:
