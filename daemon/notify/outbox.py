@@ -32,7 +32,7 @@ from daemon.config import Config
 from daemon.notify.channels import redact, sender_for
 from daemon.notify.operator import alert_operator
 from daemon.notify.quiet import QuietHours
-from daemon.notify.render import Renderer, RenderError
+from daemon.notify.render import Renderer, RenderError, renderer_for
 from daemon.notify.services import SendError, split_message
 from daemon.notify.settings import ChannelConfig
 from storage import deliveries
@@ -96,12 +96,12 @@ async def compose(
         ids = await deliveries.digest_match_ids(db, row.id or 0)
         alerts = [await deliveries.alert_for(db, m) for m in ids]
         day = row.created_at.astimezone(config.tz).date()
-        title, body = renderer.digest(alerts, day, sender.format, radius)
+        title, body = await asyncio.to_thread(renderer.digest, alerts, day, sender.format)
     else:
         assert row.match_id is not None
-        title, body = renderer.alert(
-            await deliveries.alert_for(db, row.match_id), sender.format, radius
-        )
+        alert = await deliveries.alert_for(db, row.match_id)
+        # in a thread: quoting maps offsets through the whole text of a long article
+        title, body = await asyncio.to_thread(renderer.alert, alert, sender.format, radius)
     return split_message(title, body, sender.service)
 
 
@@ -120,7 +120,7 @@ class ChannelWorker:
         self.stopping = stopping
         self.sender = sender_for(channel)
         self.lease = timedelta(seconds=config.daemon.lease)
-        self.renderer = Renderer(config.tz, config.templates_dir())
+        self.renderer = renderer_for(config)
         self.secrets = config.secrets()
         self.held_until = utcnow()
 
