@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlmodel import select
 
 from storage.articles import join_parts, store_articles, store_matches
@@ -9,8 +11,10 @@ from storage.catalog import sync_catalog
 from storage.db import Database
 from storage.dedup.clusters import cluster_sources
 from storage.dedup.models import DedupBand
-from storage.models import Article, Delivery, Source
+from storage.models import Article, Delivery, Match, Source
 from tests.dedup_corpus import FOOTER, Corpus
+from tests.notify_support import LPG_TEXT, make_config, seed
+from tests.notify_support import open_db as open_db_for
 from watchers.article import ArticleDraft
 
 TOPICS = {"燃气安全": ["chat"], "防汛": ["chat"]}
@@ -197,7 +201,9 @@ async def test_parts_of_a_later_run_extend_the_stored_head_once_in_page_order(
     [head] = await store(
         db,
         sources["daily"],
-        draft("http://daily.example/p1/a", title, "第一部分。", page="第01版", continued_to="第2版"),
+        draft(
+            "http://daily.example/p1/a", title, "第一部分。", page="第01版", continued_to="第2版"
+        ),
     )
     third = draft("http://daily.example/p3/a", title, "第三部分。", page="第03版")
     third.continued_from = "第2版"
@@ -217,4 +223,37 @@ async def test_parts_of_a_later_run_extend_the_stored_head_once_in_page_order(
     late.continued_from = "第1版"
     [again] = await store(db, sources["daily"], late)
     assert again is not None and not again.extra.get("continuation_of")
+    await db.close()
+
+
+async def test_the_run_matches_a_joined_head_once_and_a_late_part_on_its_own(
+    tmp_path: Path,
+) -> None:
+    """Through the pipeline's store step: a part joined in its batch is matched only
+    inside its head's text; a part whose head an earlier run stored is matched itself."""
+    config = make_config(tmp_path, '[[channels]]\nname = "hook"\nurl = "json://127.0.0.1:9/h"\n')
+    db = await open_db_for(config)
+
+    def part(n: int, text: str, page: str, **kw: str) -> tuple[str, ArticleDraft]:
+        item = draft(f"http://daily.example/{n}", "安全检查", text, page=page, **kw)
+        return ("daily", item)
+
+    batch = [part(1, "县应急管理局开展检查。", "第01版", continued_to="第2版")]
+    batch.append(part(2, LPG_TEXT, "第02版", continued_from="第1版"))
+    assert await seed(db, config, batch) == 1
+    later = [part(3, "县里部署防汛工作。", "第01版", continued_to="第4版")]
+    assert await seed(db, config, later) == 0
+    assert await seed(db, config, [part(4, LPG_TEXT, "第04版", continued_from="第1版")]) == 1
+    async with db.session() as session:
+        articles = {a.url[-1]: a for a in await session.exec(select(Article))}
+        matched = {articles_id for articles_id in await session.exec(select(Match.article_id))}
+    assert {a.extra.get("continuation_of", "") for a in articles.values()} == {
+        "",
+        "http://daily.example/1",
+        "http://daily.example/3",
+    }
+    assert matched == {articles["1"].id, articles["4"].id}
+    assert articles["3"].text.endswith(LPG_TEXT) and articles["3"].extra["parts"] == [
+        "http://daily.example/4"
+    ]
     await db.close()
