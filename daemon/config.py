@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, PrivateAttr, ValidationError, field_validator
 
 from daemon.errors import UserError
-from daemon.notify.channels import check_apprise_url
+from daemon.notify.apprise_urls import check_apprise_url
 from daemon.notify.settings import ChannelConfig
 from daemon.redaction import register
 from daemon.tomlpos import Path as KeyPath
@@ -299,11 +299,11 @@ def _check_queries(config: Config, file: Path, lines: dict[KeyPath, int]) -> Non
 
 def _check_templates(config: Config, file: Path, lines: dict[KeyPath, int]) -> None:
     """A template override that does not compile fails here, not at send time."""
-    from daemon.notify.render import RenderError, renderer_for
-
     folder = config.templates_dir()
     if folder is None:
         return
+    from daemon.notify.render import RenderError, renderer_for
+
     if not folder.is_dir():
         raise _fail(file, lines, ("daemon", "templates"), f"no such folder: {folder}")
     try:

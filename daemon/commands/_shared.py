@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 
 from daemon.config import Config, load_config
 from daemon.errors import UserError
-from daemon.logs import configure_logging
 
 T = TypeVar("T")
 
@@ -52,6 +51,8 @@ def run_async(
 ) -> T:
     """Run ``coro`` with logging set up; ``tz``: the config's time zone for log times."""
     import logging
+
+    from daemon.logs import configure_logging
 
     configure_logging(json=json_logs, level=logging.WARNING if quiet else logging.INFO, tz=tz)
     return asyncio.run(coro)
