@@ -7,6 +7,7 @@ source that fails records its error and costs the others nothing.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,10 +29,16 @@ from daemon.silence import (
     silence,
     update_retries,
 )
-from rules import Document, Hit, TopicRule
+from rules import Document, Hit, TopicMatch, TopicRule
 from rules.cache import compile_cached
 from rules.normalize import normalize
-from storage.articles import KnownUrls, sketch_drafts, store_articles, store_matches
+from storage.articles import (
+    KnownUrls,
+    join_parts,
+    sketch_drafts,
+    store_articles,
+    store_matches,
+)
 from storage.catalog import (
     RunValidators,
     record_alerted,
@@ -40,7 +47,6 @@ from storage.catalog import (
     sync_catalog,
 )
 from storage.db import Database
-from storage.dedup.joins import join_continuations
 from storage.history import article_days, last_article_at
 from storage.identity import DatabaseIdentityError
 from storage.models import Article, Source
@@ -86,10 +92,30 @@ def backoff_delay(spec: SourceConfig, failures: int, retry_after: float | None) 
     return max(delay, retry_after or 0.0)
 
 
+MAX_STORED_HITS = 50
+"""Hits kept per match: enough to show why it matched; a word repeated 10,000 times
+in a long text need not be stored 10,000 times."""
+BROAD_SHARE = 0.3
+BROAD_MIN_ARTICLES = 20
+"""A topic matching more than BROAD_SHARE of a run's new articles (runs of at least
+BROAD_MIN_ARTICLES) is flagged to the operator: it is almost certainly too broad."""
+
+
 def combined_hits(title: str, hits: Iterable[Hit]) -> list[list[object]]:
     """Hit spans as stored and shown: ``[start, end, term]`` into ``combined_text``."""
     title_len = len(normalize(title))
-    return [[*h.combined_span(title_len), h.term] for h in hits]
+    return [[*h.combined_span(title_len), h.term] for h in list(hits)[:MAX_STORED_HITS]]
+
+
+def cap_article_text(drafts: Iterable[ArticleDraft], max_chars: int) -> int:
+    """Cut over-long texts to ``max_chars``, recording the original length; returns how many."""
+    cut = 0
+    for draft in drafts:
+        if len(draft.text) > max_chars:
+            draft.truncated_from = len(draft.text)
+            draft.text = draft.text[:max_chars]
+            cut += 1
+    return cut
 
 
 def topic_rules(config: Config) -> list[TopicRule]:
@@ -124,6 +150,7 @@ class Pipeline:
         # The storage failure being lived through, if any: logged and alerted once.
         self.storage_incident: str | None = None
         self._claims: dict[str, RunClaim] = {}
+        self._flagged_broad: set[str] = set()
 
     async def prepare(self) -> None:
         """Mirror config into the database (sources, topics, channels)."""
@@ -239,6 +266,13 @@ class Pipeline:
         for url, reason in update_retries(ctx.state, drafts, ctx.retry_urls):
             log.warning("gave up retrying an entry", source=spec.name, url=url, reason=reason)
         drafts = [d for d in drafts if not d.skip_reason]
+        if cut := cap_article_text(drafts, self.config.fetch.max_article_chars):
+            log.warning(
+                "article text cut",
+                source=spec.name,
+                articles=cut,
+                max_chars=self.config.fetch.max_article_chars,
+            )
         was_alerted = source.alerted_at is not None
         try:
             await self._store(spec, source, drafts, report, validators, next_run, ctx.state, known)
@@ -378,19 +412,25 @@ class Pipeline:
     ) -> None:
         known = await known_urls(d.url for d in drafts)
         fresh = [d for d in drafts if d.url not in known]
-        join_continuations(fresh)
-        # A part joined into its head is matched as part of the head's text only.
+        async with self.db.session() as session:
+            into_stored = await join_parts(session, source, fresh)
+        # A part joined into a head of this batch is matched as part of the head's text
+        # only; one joined into a stored head (already matched) is matched on its own.
+        matched = [not d.continuation_of or d.url in into_stored for d in fresh]
         documents = [
             Document(id=str(i), title=d.title, text=d.text, source=spec.name, place=d.place)
-            for i, d in enumerate(fresh)
-            if not d.continuation_of
+            for i, (d, match_it) in enumerate(zip(fresh, matched, strict=True))
+            if match_it
         ]
         results = iter(await run_cpu(self.matcher.match_many, documents))
-        found = [[] if d.continuation_of else next(results) for d in fresh]
+        found = [next(results) if match_it else [] for match_it in matched]
+        await self._flag_broad_topics(spec, found)
         sketches = await run_cpu(sketch_drafts, fresh, self.config.dedup)
         async with self.db.writing() as session:
             merged = await session.merge(source)
-            stored = await store_articles(session, merged, fresh, self.config.dedup, sketches)
+            stored = await store_articles(
+                session, merged, fresh, self.config.dedup, sketches, into_stored
+            )
             pairs: list[tuple[Article, str, list[list[object]]]] = []
             for draft, article, matches in zip(fresh, stored, found, strict=True):
                 if article is None:
@@ -444,6 +484,26 @@ class Pipeline:
         days = await article_days(session, source.id, last, HISTORY_DAYS, self.config.tz)
         quiet = silence(days, last, now, spec.silent_after)
         return quiet.reason() if quiet else None
+
+    async def _flag_broad_topics(self, spec: SourceConfig, found: list[list[TopicMatch]]) -> None:
+        """Tell the operator (once per topic and process) about a topic matching too much."""
+        if len(found) < BROAD_MIN_ARTICLES:
+            return
+        counts = Counter(
+            m.topic for matches in found for m in {x.topic: x for x in matches}.values()
+        )
+        for topic, count in counts.items():
+            share = count / len(found)
+            if share <= BROAD_SHARE or topic in self._flagged_broad:
+                continue
+            self._flagged_broad.add(topic)
+            log.warning("topic too broad", topic=topic, source=spec.name, share=round(share, 2))
+            await alert_operator(
+                self.config,
+                f"主题 {topic} 范围过宽",
+                f"matched {count} of {len(found)} new articles of {spec.name} "
+                f"({share:.0%}); narrow its query",
+            )
 
     async def deliver(self) -> DeliveryReport:
         """Deliver what is owed: in the daemon, wake the channels' workers (they send,

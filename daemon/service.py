@@ -90,6 +90,12 @@ class Daemon:
 
         return job
 
+    async def _storage_failed(self, exc: Exception) -> None:
+        if isinstance(exc, DatabaseIdentityError):
+            await self._stop_for(exc)
+        else:
+            await self.pipeline.storage_failed(exc)
+
     async def _stop_for(self, exc: DatabaseIdentityError) -> None:
         """Stop every write at once, say why in one line, and tell the operator directly."""
         if self.fatal is not None:
@@ -221,6 +227,7 @@ class Daemon:
             if caught:
                 log.info("digests missed while down, sent now", channels=caught)
         self.build_jobs()
+        self.pipeline.outbox.storage_failed = self._storage_failed
         self.pipeline.outbox.start()
         self.scheduler.start()
         log.info("daemon started", sources=len(self.config.sources), topics=len(self.config.topics))

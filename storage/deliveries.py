@@ -80,6 +80,8 @@ class Alert:
     published: datetime | None
     text: str
     hits: list[list[object]]
+    page: str = ""  # the 版面 label as printed (``第02版：县域``)
+    pdf: str = ""  # the printed page as a PDF, where the paper offers one
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,8 +304,8 @@ async def claim_due(
 async def hold(db: Database, delivery_id: int, token: str, lease: timedelta) -> bool:
     """Renew the lease of every row ``token`` holds; True if ``delivery_id`` is one.
 
-    Called right before each send, so a row is only sent while it is still ours and
-    a claim lives as long as its worker keeps sending.
+    Called before a send once half the lease has passed, so a row is only sent while
+    it is still ours and a claim lives as long as its worker keeps sending.
     """
     async with db.writing() as session:
         await session.exec(  # type: ignore[call-overload]
@@ -373,6 +375,8 @@ async def alert_for(db: Database, match_id: int) -> Alert:
             published=article.published_at,
             text=article.text,
             hits=match.hits,
+            page=article.page,
+            pdf=str(article.extra.get("pdf") or ""),
         )
 
 

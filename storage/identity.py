@@ -52,6 +52,11 @@ def ensure_instance(conn: Connection) -> tuple[str, bool]:
     return str(found), inserted == 1
 
 
+def _missing_table(exc: DBAPIError) -> bool:
+    message = str(exc.orig or exc).lower()
+    return "instance" in message and ("no such table" in message or "does not exist" in message)
+
+
 def check_identity(
     conn: Connection, instance_id: str, path: Path | None, opened: FileId | None
 ) -> None:
@@ -70,7 +75,11 @@ def check_identity(
             )
     try:
         found = conn.execute(text("SELECT id FROM instance WHERE singleton = 1")).scalar()
-    except DBAPIError:
+    except DBAPIError as exc:
+        # A database without the table is another database; any other error (a dropped
+        # connection, a read-only server) is a storage failure, not a change of identity.
+        if not _missing_table(exc):
+            raise
         found = None
     if found != instance_id:
         raise DatabaseIdentityError(

@@ -6,8 +6,12 @@ Each test is a row of issue 12's table: what used to crash or flood, now one cle
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
+import sqlite3
 from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -80,3 +84,79 @@ async def test_sighup_with_a_deep_query_logs_one_failed_reload(
     assert "query nested deeper than 50" in log
     assert "Traceback" not in log and "RecursionError" not in log
     assert proc.returncode == 0
+
+
+BIG_CONFIG = """
+[daemon]
+admin_channel = "ops"
+
+[storage]
+url = "sqlite:///{db}"
+
+[fetch]
+per_host_delay = "0s"
+max_article_chars = 5000
+
+[[sources]]
+name = "feed"
+kind = "feed"
+url = "{base}/feed.xml"
+
+[[topics]]
+name = "宽"
+query = "检查"
+channels = ["catch"]
+
+[[topics]]
+name = "长"
+query = "/液{{3,}}/"
+channels = ["catch"]
+
+[[channels]]
+name = "catch"
+url = "{catch}"
+
+[[channels]]
+name = "ops"
+url = "{catch}"
+"""
+
+
+def big_feed(items: int, long_text: str) -> str:
+    now = format_datetime(datetime.now(UTC))
+    body = "".join(
+        f"<item><title>第{i}次安全检查</title><link>{{BASE}}/a/{i}.html</link>"
+        f"<pubDate>{now}</pubDate><description>县里开展第{i}次安全检查。</description></item>"
+        for i in range(items)
+    )
+    body += (
+        f"<item><title>超长稿件</title><link>{{BASE}}/a/long.html</link><pubDate>{now}</pubDate>"
+        f"<description>{long_text}</description></item>"
+    )
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>{body}</channel></rss>'
+    )
+
+
+async def test_long_articles_are_cut_hits_shown_short_and_a_broad_topic_is_flagged(
+    site: Site, catcher: Catcher, write_config: Callable[[str], Path], tmp_path: Path
+) -> None:
+    site.add("/feed.xml", big_feed(25, "液" * 50_000), "application/rss+xml")
+    config = write_config(
+        BIG_CONFIG.format(db=tmp_path / "t.db", base=site.base, catch=catcher.url)
+    )
+
+    result = await run_cli("once", "--config", str(config))
+
+    assert result.code == 0, result.err
+    with sqlite3.connect(tmp_path / "t.db") as db:
+        text, extra = db.execute(
+            "select text, extra from articles where title = '超长稿件'"
+        ).fetchone()
+        matches = db.execute("select count(*) from matches").fetchone()[0]
+    assert len(text) == 5000 and json.loads(extra)["truncated_from"] == 50_000
+    assert matches == 26  # 25 for the broad topic, 1 for the regex: stored in bulk
+    long_alert = next(m for m in catcher.received if m["title"] == "[听风] 长")
+    assert len(long_alert["message"]) < 1000  # the hit spans 5000 characters
+    flagged = [m for m in catcher.received if m["title"] == "[听风·运维] 主题 宽 范围过宽"]
+    assert len(flagged) == 1 and "26 new articles" in flagged[0]["message"]

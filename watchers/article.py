@@ -53,6 +53,8 @@ class ArticleDraft:
     continuation_of: str = ""
     # ... and, on a head, the URLs of the parts joined into its text.
     parts: list[str] = field(default_factory=list)
+    # The text's length before it was cut to ``[fetch] max_article_chars`` (0: not cut).
+    truncated_from: int = 0
 
     def stored_extra(self) -> dict[str, Any]:
         """What the article row keeps beyond its columns (only what is known)."""
@@ -67,6 +69,7 @@ class ArticleDraft:
             "continued_from": self.continued_from,
             "continuation_of": self.continuation_of,
             "parts": list(self.parts),
+            "truncated_from": self.truncated_from,
             "attachments": [{"name": a.name, "url": a.url} for a in self.attachments],
         }
         return {key: value for key, value in extra.items() if value}

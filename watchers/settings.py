@@ -35,6 +35,9 @@ class FetchConfig(Strict):
     connect_timeout: Duration = 10.0
     max_bytes: Size = 10_000_000
     max_redirects: int = Field(default=5, ge=0, le=20)
+    # Longer article texts are cut here (and marked ``extra["truncated_from"]``): a 9 MB
+    # "article" is a broken page, and matching, dedup and alerts all scale with its size.
+    max_article_chars: int = Field(default=200_000, ge=1000)
 
 
 class SourceConfig(Strict):

@@ -1,8 +1,9 @@
 """The outbox: one delivery worker per channel per process, each owning what it claims.
 
 A worker claims a few due rows under a fresh token (no more than the channel's pace
-can send within the lease), and before each send renews the lease and checks the
-row is still held by that token; the outcome is recorded only under the same token.
+can send within the lease). It sends a row only while the claim is surely its own:
+within the first half of the lease, or after renewing the lease under the token and
+finding the row still held; the outcome is recorded only under the same token.
 A worker whose lease ran out therefore never sends or records a row another worker
 has since claimed. A row is marked sent only after the service confirmed it: the
 window between that confirmation and our commit is the only place a duplicate can
@@ -20,21 +21,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import structlog
+from sqlalchemy.exc import DBAPIError
 
 from daemon.config import Config
 from daemon.notify.channels import redact, sender_for
 from daemon.notify.operator import alert_operator
 from daemon.notify.quiet import QuietHours
-from daemon.notify.render import Renderer, RenderError
+from daemon.notify.render import Renderer, RenderError, renderer_for
 from daemon.notify.services import SendError, split_message
 from daemon.notify.settings import ChannelConfig
 from storage import deliveries
 from storage.db import Database
 from storage.deliveries import CLAIM_BATCH, DeliveryKind, DeliveryStatus, RetryPolicy
+from storage.identity import DatabaseIdentityError
 from storage.models import Delivery
 from storage.types import utcnow
 
@@ -92,12 +96,12 @@ async def compose(
         ids = await deliveries.digest_match_ids(db, row.id or 0)
         alerts = [await deliveries.alert_for(db, m) for m in ids]
         day = row.created_at.astimezone(config.tz).date()
-        title, body = renderer.digest(alerts, day, sender.format, radius)
+        title, body = await asyncio.to_thread(renderer.digest, alerts, day, sender.format)
     else:
         assert row.match_id is not None
-        title, body = renderer.alert(
-            await deliveries.alert_for(db, row.match_id), sender.format, radius
-        )
+        alert = await deliveries.alert_for(db, row.match_id)
+        # in a thread: quoting maps offsets through the whole text of a long article
+        title, body = await asyncio.to_thread(renderer.alert, alert, sender.format, radius)
     return split_message(title, body, sender.service)
 
 
@@ -116,8 +120,9 @@ class ChannelWorker:
         self.stopping = stopping
         self.sender = sender_for(channel)
         self.lease = timedelta(seconds=config.daemon.lease)
-        self.renderer = Renderer(config.tz, config.templates_dir())
+        self.renderer = renderer_for(config)
         self.secrets = config.secrets()
+        self.held_until = utcnow()
 
     def claim_size(self) -> int:
         """No more rows than the channel's pace can send within one lease."""
@@ -141,6 +146,7 @@ class ChannelWorker:
         quiet = quiet_now(self.channel, self.config, now)
         alerts = self.channel.mode == "instant" and quiet is None
         while not self.stopping.is_set():
+            asked = utcnow()
             claim = await deliveries.claim_due(
                 self.db,
                 self.cid,
@@ -152,6 +158,7 @@ class ChannelWorker:
             )
             if claim is None:
                 break
+            self.held_until = asked + self.lease
             try:
                 for delivery_id in claim.ids:
                     if self.stopping.is_set():
@@ -173,6 +180,18 @@ class ChannelWorker:
         pace.cancel()
         return False
 
+    async def _still_held(self, delivery_id: int, token: str) -> bool:
+        """Whether the row is still ours to send, renewing the claim's lease once half of it
+        has passed. Until the lease ends nobody else can take a row, so within its first
+        half no database round trip is needed."""
+        if utcnow() < self.held_until - self.lease / 2:
+            return True
+        asked = utcnow()
+        if not await deliveries.hold(self.db, delivery_id, token, self.lease):
+            return False
+        self.held_until = asked + self.lease
+        return True
+
     async def _send_one(self, delivery_id: int, token: str, report: DeliveryReport) -> None:
         row = await deliveries.get(self.db, delivery_id)
         error: str | None = None
@@ -183,7 +202,7 @@ class ChannelWorker:
                     continue
                 if not await self._paced():
                     return  # stopping: the row is handed back unsent
-                if not await deliveries.hold(self.db, delivery_id, token, self.lease):
+                if not await self._still_held(delivery_id, token):
                     log.warning("claim lost before sending", delivery=delivery_id)
                     return
                 await self.sender.send(title, body, row.recipient)
@@ -250,6 +269,8 @@ class Outbox:
         self.wake: dict[str, asyncio.Event] = {}
         self.loops: dict[str, asyncio.Task[None]] = {}
         self.started = False
+        # Set by the daemon: where storage failures in the loops are reported.
+        self.storage_failed: Callable[[Exception], Awaitable[None]] | None = None
 
     async def _drain(self, channel: ChannelConfig, cid: int, now: datetime) -> DeliveryReport:
         """The channel's worker; the lock keeps it the only one in this process."""
@@ -258,8 +279,9 @@ class Outbox:
             worker = ChannelWorker(self.db, self.config, channel, cid, self.stopping)
             return await worker.drain(now)
 
-    async def _orphans(self, cid: int, now: datetime) -> DeliveryReport:
-        """Rows of a channel no longer in config: fail them with a reason, never drop them."""
+    async def _orphans(self, name: str, cid: int, now: datetime) -> DeliveryReport:
+        """Rows of a channel no longer in config: fail them with a reason, never drop them;
+        the operator hears once of those that died."""
         report = DeliveryReport()
         policy = retry_policy(self.config)
         error = "channel is no longer in the config"
@@ -275,6 +297,16 @@ class Outbox:
                 report.failed += 1
                 report.dead += status == DeliveryStatus.DEAD
                 report.errors.append(error)
+        news = await deliveries.unannounced_dead(self.db, cid)
+        if news.count:
+            body = (
+                f"{news.count} deliveries to channel {name} are dead: {error}. Put the "
+                "channel back and run `tingfeng outbox retry --all-dead` to send them."
+            )
+            subject = f"渠道 {name} 已从配置中删除：{news.count} 条已放弃"
+            undelivered = await alert_operator(self.config, subject, body)
+            if undelivered is None or not self.config.daemon.admin_channel:
+                await deliveries.announce_dead(self.db, cid)
         return report
 
     async def deliver_due(self, now: datetime | None = None) -> DeliveryReport:
@@ -284,7 +316,7 @@ class Outbox:
         ids = await deliveries.channel_ids(self.db)
         configured = {c.name for c in self.config.channels}
         jobs = [self._drain(c, ids[c.name], now) for c in self.config.channels if c.name in ids]
-        jobs += [self._orphans(cid, now) for name, cid in ids.items() if name not in configured]
+        jobs += [self._orphans(n, cid, now) for n, cid in ids.items() if n not in configured]
         report = DeliveryReport()
         for part in await asyncio.gather(*jobs):
             report.add(part)
@@ -330,8 +362,8 @@ class Outbox:
                 cid = (await deliveries.channel_ids(self.db)).get(name)
                 if cid is not None:
                     await self._drain(channel, cid, utcnow())
-            except Exception:
-                log.exception("delivery pass failed", channel=name)
+            except Exception as exc:
+                await self._pass_failed(exc, name)
             await self._sleep(name)
         self.loops.pop(name, None)
         self.wake.pop(name, None)
@@ -343,10 +375,20 @@ class Outbox:
                 configured = {c.name for c in self.config.channels}
                 for name, cid in ids.items():
                     if name not in configured:
-                        await self._orphans(cid, utcnow())
-            except Exception:
-                log.exception("delivery pass failed", channel=None)
+                        await self._orphans(name, cid, utcnow())
+            except Exception as exc:
+                await self._pass_failed(exc, None)
             await self._sleep("")
+
+    async def _pass_failed(self, exc: Exception, channel: str | None) -> None:
+        """A storage problem goes to the daemon (one line per incident; a database that
+        changed identity stops it); anything else is a bug, logged with its traceback."""
+        if self.storage_failed is not None and isinstance(
+            exc, DatabaseIdentityError | DBAPIError | OSError
+        ):
+            await self.storage_failed(exc)
+            return
+        log.error("delivery pass failed", channel=channel, exc_info=exc)
 
     async def stop(self) -> None:
         """Finish the sends in flight, hand back every unsent claim, end the loops."""
