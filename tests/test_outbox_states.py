@@ -136,6 +136,8 @@ def channel_news(receiver: Receiver) -> list[dict[str, Any]]:
     return [b for b in receiver.bodies if b["title"].startswith("[听风·运维] 渠道 ")]
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(300)  # a real daemon; slow to start on a loaded machine
 async def test_channel_outage_alerts_once_and_recovery_requeues_its_dead_rows(
     tmp_path: Path, receiver: Receiver, storage_url: str
 ) -> None:
