@@ -19,10 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from daemon.notify.render import snippet_segments  # noqa: E402
-from daemon.pipeline import combined_hits  # noqa: E402
-from rules import Document, TopicRule, compile_rules, normalize, normalize_mapped  # noqa: E402
-from storage.deliveries import Alert  # noqa: E402
+from daemon.notify.render import snippet_segments
+from daemon.pipeline import combined_hits
+from rules import Document, TopicRule, compile_rules, normalize, normalize_mapped
+from storage.deliveries import Alert
 
 LINE = "本报金乡讯（通讯员 王强）近日，县应急管理局通过手机扶贫APP发布提示：瓶装液\n化石油气鋼瓶须定期检验。\n"
 
