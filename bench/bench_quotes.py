@@ -24,7 +24,10 @@ from daemon.pipeline import combined_hits
 from rules import Document, TopicRule, compile_rules, normalize, normalize_mapped
 from storage.deliveries import Alert
 
-LINE = "本报金乡讯（通讯员 王强）近日，县应急管理局通过手机扶贫APP发布提示：瓶装液\n化石油气鋼瓶须定期检验。\n"
+LINE = (
+    "本报金乡讯（通讯员 王强）近日，县应急管理局通过手机扶贫APP发布提示：瓶装液\n"
+    "化石油气鋼瓶须定期检验。\n"
+)
 
 
 def timed(func, *args):  # type: ignore[no-untyped-def]
