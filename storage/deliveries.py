@@ -302,8 +302,8 @@ async def claim_due(
 async def hold(db: Database, delivery_id: int, token: str, lease: timedelta) -> bool:
     """Renew the lease of every row ``token`` holds; True if ``delivery_id`` is one.
 
-    Called right before each send, so a row is only sent while it is still ours and
-    a claim lives as long as its worker keeps sending.
+    Called before a send once half the lease has passed, so a row is only sent while
+    it is still ours and a claim lives as long as its worker keeps sending.
     """
     async with db.writing() as session:
         await session.exec(  # type: ignore[call-overload]

@@ -97,14 +97,16 @@ async def test_sigkill_during_delivery_loses_nothing_and_duplicates_at_most_one_
     await db.close()
     counts = Counter(url for _, url in received)
     duplicates = {url: n - 1 for url, n in counts.items() if n > 1}
-    # Each duplicate's first copy must be the last alert a killed run got confirmed.
-    last_of_killed = {
+    # Each extra copy comes from a killed run whose last confirmed alert it was (the
+    # window between confirmation and commit): at most one per kill. The next run may
+    # send that alert first and be killed in the same window again, hence a count.
+    last_of_killed = Counter(
         next(url for r, url in reversed(received) if r == run)
         for run in killed_runs
         if any(r == run for r, _ in received)
-    }
-    assert set(duplicates) <= last_of_killed
-    assert all(n == 1 for n in duplicates.values())
+    )
+    assert all(n <= last_of_killed[url] for url, n in duplicates.items()), duplicates
+    assert sum(duplicates.values()) <= len(killed_runs)
     assert len(killed_runs) >= KILLS // 2
     print(
         "\ncrash test:",

@@ -1,8 +1,9 @@
 """The outbox: one delivery worker per channel per process, each owning what it claims.
 
 A worker claims a few due rows under a fresh token (no more than the channel's pace
-can send within the lease), and before each send renews the lease and checks the
-row is still held by that token; the outcome is recorded only under the same token.
+can send within the lease). It sends a row only while the claim is surely its own:
+within the first half of the lease, or after renewing the lease under the token and
+finding the row still held; the outcome is recorded only under the same token.
 A worker whose lease ran out therefore never sends or records a row another worker
 has since claimed. A row is marked sent only after the service confirmed it: the
 window between that confirmation and our commit is the only place a duplicate can
@@ -121,6 +122,7 @@ class ChannelWorker:
         self.lease = timedelta(seconds=config.daemon.lease)
         self.renderer = Renderer(config.tz, config.templates_dir())
         self.secrets = config.secrets()
+        self.held_until = utcnow()
 
     def claim_size(self) -> int:
         """No more rows than the channel's pace can send within one lease."""
@@ -144,6 +146,7 @@ class ChannelWorker:
         quiet = quiet_now(self.channel, self.config, now)
         alerts = self.channel.mode == "instant" and quiet is None
         while not self.stopping.is_set():
+            asked = utcnow()
             claim = await deliveries.claim_due(
                 self.db,
                 self.cid,
@@ -155,6 +158,7 @@ class ChannelWorker:
             )
             if claim is None:
                 break
+            self.held_until = asked + self.lease
             try:
                 for delivery_id in claim.ids:
                     if self.stopping.is_set():
@@ -176,6 +180,18 @@ class ChannelWorker:
         pace.cancel()
         return False
 
+    async def _still_held(self, delivery_id: int, token: str) -> bool:
+        """Whether the row is still ours to send, renewing the claim's lease once half of it
+        has passed. Until the lease ends nobody else can take a row, so within its first
+        half no database round trip is needed."""
+        if utcnow() < self.held_until - self.lease / 2:
+            return True
+        asked = utcnow()
+        if not await deliveries.hold(self.db, delivery_id, token, self.lease):
+            return False
+        self.held_until = asked + self.lease
+        return True
+
     async def _send_one(self, delivery_id: int, token: str, report: DeliveryReport) -> None:
         row = await deliveries.get(self.db, delivery_id)
         error: str | None = None
@@ -186,7 +202,7 @@ class ChannelWorker:
                     continue
                 if not await self._paced():
                     return  # stopping: the row is handed back unsent
-                if not await deliveries.hold(self.db, delivery_id, token, self.lease):
+                if not await self._still_held(delivery_id, token):
                     log.warning("claim lost before sending", delivery=delivery_id)
                     return
                 await self.sender.send(title, body, row.recipient)
