@@ -80,6 +80,8 @@ class Alert:
     published: datetime | None
     text: str
     hits: list[list[object]]
+    page: str = ""  # the 版面 label as printed (``第02版：县域``)
+    pdf: str = ""  # the printed page as a PDF, where the paper offers one
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,6 +375,8 @@ async def alert_for(db: Database, match_id: int) -> Alert:
             published=article.published_at,
             text=article.text,
             hits=match.hits,
+            page=article.page,
+            pdf=str(article.extra.get("pdf") or ""),
         )
 
 

@@ -7,6 +7,8 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+import openpyxl
+
 from tests.cli_runner import run_cli
 from tests.conftest import Catcher, Site
 
@@ -190,7 +192,31 @@ async def test_export_lists_articles_with_topics_and_clusters(
     assert by_title["县医院开展义诊活动"]["topics"] == []
     assert by_title["我县开展燃气安全大检查"]["published"] == "2024-05-20T10:30:00+08:00"
     csv_out = await run_cli("export", "--config", str(config), "--format", "csv")
-    assert csv_out.out.splitlines()[0].startswith("id,source,url,title")
+    assert csv_out.out.splitlines()[0].startswith("id,source,url,title")  # a pipe: plain
+    csv_path = tmp_path / "articles.csv"
+    await run_cli("export", "--config", str(config), "--format", "csv", "--out", str(csv_path))
+    # In a file, the byte-order mark makes Excel on Chinese Windows read UTF-8, not GBK.
+    assert csv_path.read_bytes().startswith("\ufeffid,source,url,title".encode())
+    assert "我县开展燃气安全大检查" in csv_path.read_text(encoding="utf-8-sig")
+
+    book_path = tmp_path / "articles.xlsx"
+    xlsx = await run_cli(
+        "export", "--config", str(config), "--format", "xlsx", "--out", str(book_path)
+    )
+    assert xlsx.code == 0 and xlsx.out == ""
+    sheet = openpyxl.load_workbook(book_path).active
+    assert sheet is not None
+    header = [cell.value for cell in sheet[1]]
+    assert header[:4] == ["id", "source", "url", "title"] and {"page", "pdf"} <= set(header)
+    rows = {row[3].value: row for row in sheet.iter_rows(min_row=2)}
+    assert set(rows) == set(by_title)
+    link = rows["我县开展燃气安全大检查"][2]
+    assert link.hyperlink is not None and link.hyperlink.target == link.value
+    assert link.value == by_title["我县开展燃气安全大检查"]["url"]
+    assert sheet.column_dimensions["D"].width == 50  # the title column is wide
+
+    no_out = await run_cli("export", "--config", str(config), "--format", "xlsx")
+    assert no_out.code == 2 and "--out PATH" in no_out.err
 
 
 async def test_a_storage_failure_costs_one_source_not_the_cycle(

@@ -64,7 +64,7 @@ url = "console://"
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    parser = sub.add_parser("demo", parents=[common], help="run the pipeline on a bundled site")
+    parser = sub.add_parser("demo", parents=[common])
     parser.add_argument("--keep", metavar="DIR", help="keep the demo database in DIR")
     parser.set_defaults(handler=run)
 

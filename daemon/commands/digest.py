@@ -17,7 +17,7 @@ from daemon.runtime import open_pipeline
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    parser = sub.add_parser("digest", parents=[common], help="build and send digests now")
+    parser = sub.add_parser("digest", parents=[common])
     parser.add_argument("--channel", metavar="NAME", help="only this digest channel")
     parser.add_argument(
         "--dry-run", action="store_true", help="print the digest instead of sending it"
@@ -54,11 +54,11 @@ def run(args: argparse.Namespace) -> int:
     config = config_from(args)
     channels = chosen(config, args.channel)
     if not args.dry_run:
-        built, report = run_async(send_now(config, channels))
+        built, report = run_async(send_now(config, channels), tz=config.tz)
         print(f"digests built: {built}")
         print_reports([], report)
         return 0
-    for preview in run_async(previews(config, channels)):
+    for preview in run_async(previews(config, channels), tz=config.tz):
         if args.out:
             out = Path(args.out)
             if len(channels) > 1:

@@ -38,7 +38,6 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
         "match",
         parents=[common],
-        help="match articles (JSONL or stored) against topic rules",
         description="Match JSONL articles (--input) or stored articles (--stored) against "
         "topic rules. jsonl prints one line per (article, topic) match, with hit spans into "
         'normalize(title) + "\\n" + normalize(text); summary prints per topic how many '
@@ -244,7 +243,7 @@ def _run_stored(args: argparse.Namespace, config: Config, matcher: Matcher) -> i
     since = parse_since(args.since, config)
     _check_database(config)
     summary = Summary(r.name for r in matcher.rules) if args.format != "jsonl" else None
-    if not run_async(_backtest(matcher, config, since, summary)):
+    if not run_async(_backtest(matcher, config, since, summary), tz=config.tz):
         when = f" since {args.since}" if args.since else ""
         # not the URL: a PostgreSQL one can carry a password
         raise UserError(f"match: the database holds no articles{when}")

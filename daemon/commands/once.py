@@ -16,7 +16,7 @@ from storage.identity import DatabaseIdentityError
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    parser = sub.add_parser("once", parents=[common], help="fetch every source once and alert")
+    parser = sub.add_parser("once", parents=[common])
     parser.add_argument("--json-logs", action="store_true", help="log as JSON lines on stderr")
     parser.set_defaults(handler=run)
 
@@ -46,7 +46,7 @@ def print_reports(reports: list[SourceReport], delivered: DeliveryReport) -> Non
 
 
 def run(args: argparse.Namespace) -> int:
-    config = config_from(args)
-    reports, delivered = run_async(one_cycle(config), json_logs=args.json_logs)
+    config = config_from(args, warn=True)
+    reports, delivered = run_async(one_cycle(config), tz=config.tz, json_logs=args.json_logs)
     print_reports(reports, delivered)
     return 0

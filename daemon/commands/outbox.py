@@ -23,7 +23,7 @@ DEFAULT = (
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    parser = sub.add_parser("outbox", parents=[common], help="list or retry owed deliveries")
+    parser = sub.add_parser("outbox", parents=[common])
     parser.add_argument(
         "--status",
         action="append",
@@ -69,11 +69,11 @@ async def retry(config: Config, delivery_id: int | None) -> int:
 def run(args: argparse.Namespace) -> int:
     config = config_from(args)
     if args.action == "retry":
-        count = run_async(retry(config, None if args.all_dead else args.id))
+        count = run_async(retry(config, None if args.all_dead else args.id), tz=config.tz)
         print(f"{count} deliveries due again")
         return 0
     statuses = tuple(args.status) if args.status else DEFAULT
-    lines = run_async(listing(config, statuses))
+    lines = run_async(listing(config, statuses), tz=config.tz)
     print("id\tkind\tchannel\tstatus\tattempts\tnext attempt\treason")
     for line in lines:
         print(line)

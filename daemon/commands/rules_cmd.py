@@ -12,7 +12,7 @@ from rules.trendradar import convert
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("rules", parents=[common], help="test queries, import keyword files")
+    p = sub.add_parser("rules", parents=[common])
     rsub = p.add_subparsers(dest="rules_command", required=True, metavar="ACTION")
 
     t = rsub.add_parser("test", help="does QUERY match a text? shows the hits marked 【…】")

@@ -20,7 +20,7 @@ STALE_GRACE = 120.0
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    parser = sub.add_parser("sources", parents=[common], help="show each source's health")
+    parser = sub.add_parser("sources", parents=[common])
     parser.set_defaults(handler=run)
 
 
@@ -31,7 +31,7 @@ async def health(config: Config) -> dict[str, Source]:
 
 def run(args: argparse.Namespace) -> int:
     config = config_from(args)
-    stored = run_async(health(config))
+    stored = run_async(health(config), tz=config.tz)
     tz = config.tz
     now = utcnow()
     header = f"{'source':<20} {'kind':<7} {'state':<9} {'last success':<17} {'fails':>5}  "

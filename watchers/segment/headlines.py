@@ -205,10 +205,10 @@ def plan(gaps: Sequence[Sequence[HeadLine]], takes: Sequence[bool], overlap: Ove
     folded = [fold_subtitles(g) for g in gaps]
     seen = Counter(line.text for g in folded for line in g)
     repeated = frozenset(text for text, count in seen.items() if count > 1)
-    first = _search(folded, takes, overlap, repeated, 0.0, 0.0)
-    after = _habit(folded, takes, overlap, first)
+    options = _cuts(folded, takes, overlap, repeated)
+    after = _habit(folded, takes, overlap, _search(options, 0.0, 0.0))
     prior_after, prior_before = (_PRIOR, 0.0) if after else (0.0, _PRIOR)
-    cuts = _search(folded, takes, overlap, repeated, prior_after, prior_before)
+    cuts = _search(options, prior_after, prior_before)
     heads: dict[int, Headline] = {}
     banners: list[list[str]] = []
     for i, (lines, (a, b)) in enumerate(zip(folded, cuts, strict=True)):
@@ -255,41 +255,52 @@ def _sized_title(part: Sequence[HeadLine]) -> bool:
     return s1 is not None and s2 is not None and s1 > s2 * 1.1
 
 
-def _search(
+_Cut = tuple[int, int, float]  # lines heading the body before, lines heading the next, value
+
+
+def _cuts(
     gaps: Sequence[Sequence[HeadLine]],
     takes: Sequence[bool],
     overlap: Overlap,
     repeated: frozenset[str],
-    prior_after: float,
-    prior_before: float,
-) -> list[tuple[int, int]]:
-    """Best (a, b) cut per gap: exact optimum by dynamic programming along the page.
+) -> list[list[_Cut]]:
+    """Every allowed cut of every gap, valued without the page habit (added per search).
 
     A line printed more than once on the page is a running section header or a
     kicker shared by several stories (``嘉祥县``), never a title.
     """
-    # best[claimed]: best total so far, given whether the next unit already has a headline
-    best: dict[bool, float] = {False: 0.0}
-    back: list[dict[bool, tuple[bool, tuple[int, int]]]] = []
+    out: list[list[_Cut]] = []
     for i, lines in enumerate(gaps):
         m = len(lines)
-        nxt: dict[bool, float] = {}
-        choice: dict[bool, tuple[bool, tuple[int, int]]] = {}
-        gains = []
+        cuts: list[_Cut] = []
         for a, b in _options(m, i, takes):
             if (a and lines[a - 1].text in repeated) or (b and lines[-1].text in repeated):
                 continue
-            gain = _BANNER * (m - a - b)
+            value = _BANNER * (m - a - b)
             if a:
-                gain += _HEADED + prior_after + _fit(lines[:a], i - 1, overlap)
+                value += _HEADED + _fit(lines[:a], i - 1, overlap)
             if b:
-                gain += _HEADED + prior_before + _fit(lines[m - b :], i, overlap)
-            gains.append((a, b, gain))
+                value += _HEADED + _fit(lines[m - b :], i, overlap)
+            cuts.append((a, b, value))
+        out.append(cuts)
+    return out
+
+
+def _search(
+    options: Sequence[Sequence[_Cut]], prior_after: float, prior_before: float
+) -> list[tuple[int, int]]:
+    """Best (a, b) cut per gap: exact optimum by dynamic programming along the page."""
+    # best[claimed]: best total so far, given whether the next unit already has a headline
+    best: dict[bool, float] = {False: 0.0}
+    back: list[dict[bool, tuple[bool, tuple[int, int]]]] = []
+    for allowed in options:
+        nxt: dict[bool, float] = {}
+        choice: dict[bool, tuple[bool, tuple[int, int]]] = {}
         for claimed, value in best.items():
-            for a, b, gain in gains:
+            for a, b, gain in allowed:
                 if a and claimed:
                     continue
-                total = value + gain
+                total = value + gain + (prior_after if a else 0.0) + (prior_before if b else 0.0)
                 state = b > 0
                 if total > nxt.get(state, -math.inf):
                     nxt[state] = total
@@ -297,8 +308,8 @@ def _search(
         back.append(choice)
         best = nxt
     state = max(best, key=lambda s: best[s])
-    cuts: list[tuple[int, int]] = [(0, 0)] * len(gaps)
-    for i in range(len(gaps) - 1, -1, -1):
+    cuts: list[tuple[int, int]] = [(0, 0)] * len(options)
+    for i in range(len(options) - 1, -1, -1):
         state, cuts[i] = back[i][state]
     return cuts
 

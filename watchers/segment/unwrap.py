@@ -127,13 +127,20 @@ def _split_block(block: Block, column: int) -> list[Para]:
 
 
 def _column(blocks: list[Block]) -> int:
-    """The page's usual line width: the commonest width among wrapped blocks' lines."""
+    """The page's usual line width: the commonest width among wrapped blocks' lines.
+
+    A couple of hundred lines settle it; a huge page is not measured line by line.
+    """
     counts: dict[int, int] = {}
+    sampled = 0
     for block in blocks:
+        if sampled >= 300:
+            break
         if len(block.lines) >= 3:
             for line in block.lines[:-1]:
                 w = width(line.lstrip("\t"))
                 counts[w] = counts.get(w, 0) + 1
+            sampled += len(block.lines) - 1
     if not counts:
         return 0
     best = max(counts, key=lambda w: counts[w])

@@ -1,0 +1,113 @@
+"""What a person at the command line reads: help with examples, warnings about settings
+that do nothing, log times in the configured zone."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import structlog
+
+from daemon.commands import COMMANDS
+from daemon.logs import configure_logging
+from tests.cli_runner import cli
+
+SOURCE = """
+[[sources]]
+name = "县政府"
+kind = "feed"
+url = "http://127.0.0.1:9/feed.xml"
+"""
+
+
+def test_top_level_help_imports_no_command_module() -> None:
+    """A real process: in this one every command module is already loaded."""
+    probe = (
+        "import sys\n"
+        "from daemon.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('daemon.commands.')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "check-config" in result.stdout and "export stored articles" in result.stdout
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_every_command_help_has_a_description_and_an_example(command: str) -> None:
+    result = cli(command, "--help")
+    assert result.code == 0
+    usage, description = result.out.split("\n\n")[:2]
+    assert usage.startswith(f"usage: tingfeng {command}")
+    assert description.strip() and not description.startswith(("options:", "positional"))
+    assert f"example:\n  tingfeng {command}" in result.out
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_empty_config_passes_with_a_warning(tmp_path: Path) -> None:
+    config = write(tmp_path, "")
+    result = cli("check-config", "--config", str(config))
+    assert result.code == 0
+    assert "OK, 0 sources" in result.out
+    assert f"warning: {config}: no [[sources]] and no [[topics]]" in result.err
+
+
+def test_topic_without_channels_and_unused_channel_are_named_by_line(tmp_path: Path) -> None:
+    config = write(
+        tmp_path,
+        SOURCE
+        + '\n[[topics]]\nname = "燃气"\nquery = "燃气"\n'
+        + '\n[[channels]]\nname = "ops-chat"\nurl = "json://127.0.0.1:9/hook"\n',
+    )
+    result = cli("check-config", "--config", str(config))
+    assert result.code == 0
+    warnings = result.err.splitlines()
+    assert f'warning: {config}:8 topics[0] "燃气": no channels, ' in warnings[0]
+    assert "nobody is alerted" in warnings[0]
+    assert warnings[1] == (
+        f'warning: {config}:12 channels[0] "ops-chat": no topic sends to this channel'
+    )
+    assert "warning" not in result.out
+
+
+def test_admin_channel_counts_as_used(tmp_path: Path) -> None:
+    config = write(
+        tmp_path,
+        '[daemon]\nadmin_channel = "admin"\n'
+        + SOURCE
+        + '\n[[topics]]\nname = "燃气"\nquery = "燃气"\nchannels = ["ops"]\n'
+        + '\n[[channels]]\nname = "ops"\nurl = "json://127.0.0.1:9/hook"\n'
+        + '\n[[channels]]\nname = "admin"\nurl = "json://127.0.0.1:9/admin"\n',
+    )
+    result = cli("check-config", "--config", str(config))
+    assert result.code == 0 and result.err == ""
+
+
+def test_once_repeats_the_warnings(tmp_path: Path) -> None:
+    config = write(tmp_path, f'[storage]\nurl = "sqlite:///{tmp_path}/t.db"\n')
+    result = cli("once", "--config", str(config))
+    assert f"warning: {config}: no [[sources]] and no [[topics]]" in result.err
+
+
+def test_log_lines_show_local_time_and_datetimes_as_iso(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging(json=True, tz=ZoneInfo("Asia/Shanghai"))
+    try:
+        structlog.get_logger().warning(
+            "retry later", retry_at=datetime(2026, 12, 2, 16, 12, 27, tzinfo=UTC)
+        )
+    finally:
+        structlog.reset_defaults()
+    event = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    assert event["retry_at"] == "2026-12-03T00:12:27+08:00"
+    assert event["timestamp"].endswith("+08:00")
