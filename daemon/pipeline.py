@@ -32,7 +32,13 @@ from daemon.silence import (
 from rules import Document, Hit, TopicMatch, TopicRule
 from rules.cache import compile_cached
 from rules.normalize import normalize
-from storage.articles import KnownUrls, sketch_drafts, store_articles, store_matches
+from storage.articles import (
+    KnownUrls,
+    join_parts,
+    sketch_drafts,
+    store_articles,
+    store_matches,
+)
 from storage.catalog import (
     RunValidators,
     record_alerted,
@@ -41,7 +47,6 @@ from storage.catalog import (
     sync_catalog,
 )
 from storage.db import Database
-from storage.dedup.joins import join_continuations
 from storage.history import article_days, last_article_at
 from storage.identity import DatabaseIdentityError
 from storage.models import Article, Source
@@ -407,20 +412,25 @@ class Pipeline:
     ) -> None:
         known = await known_urls(d.url for d in drafts)
         fresh = [d for d in drafts if d.url not in known]
-        join_continuations(fresh)
-        # A part joined into its head is matched as part of the head's text only.
+        async with self.db.session() as session:
+            into_stored = await join_parts(session, source, fresh)
+        # A part joined into a head of this batch is matched as part of the head's text
+        # only; one joined into a stored head (already matched) is matched on its own.
+        matched = [not d.continuation_of or d.url in into_stored for d in fresh]
         documents = [
             Document(id=str(i), title=d.title, text=d.text, source=spec.name, place=d.place)
-            for i, d in enumerate(fresh)
-            if not d.continuation_of
+            for i, (d, match_it) in enumerate(zip(fresh, matched, strict=True))
+            if match_it
         ]
         results = iter(await run_cpu(self.matcher.match_many, documents))
-        found = [[] if d.continuation_of else next(results) for d in fresh]
+        found = [next(results) if match_it else [] for match_it in matched]
         await self._flag_broad_topics(spec, found)
         sketches = await run_cpu(sketch_drafts, fresh, self.config.dedup)
         async with self.db.writing() as session:
             merged = await session.merge(source)
-            stored = await store_articles(session, merged, fresh, self.config.dedup, sketches)
+            stored = await store_articles(
+                session, merged, fresh, self.config.dedup, sketches, into_stored
+            )
             pairs: list[tuple[Article, str, list[list[object]]]] = []
             for draft, article, matches in zip(fresh, stored, found, strict=True):
                 if article is None:
