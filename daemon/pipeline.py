@@ -74,6 +74,8 @@ class SourceReport:
     retry_at: datetime | None = None
     # Another instance has this cycle's run (several daemons on one PostgreSQL).
     elsewhere: bool = False
+    # The database refused the run's writes (read-only, unreachable): not a source problem.
+    storage_failed: bool = False
     # New articles matched in this run, and how many of them each topic matched.
     matched_articles: int = 0
     topic_counts: Counter[str] = field(default_factory=Counter)
@@ -290,6 +292,7 @@ class Pipeline:
             report.new = report.matched = report.owed = 0
             report.error = f"storing failed: {first_line(exc)}"
             if isinstance(exc, DBAPIError | OSError):
+                report.storage_failed = True
                 await self.storage_failed(exc)
             else:
                 log.exception("storing failed", source=spec.name)
@@ -330,6 +333,7 @@ class Pipeline:
             report.retry_at = None
         except (DBAPIError, OSError) as exc:
             report.retry_at = None
+            report.storage_failed = True
             await self.storage_failed(exc)
 
     async def storage_failed(self, exc: BaseException) -> None:

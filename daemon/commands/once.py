@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from daemon.commands._shared import config_from, count, run_async
@@ -50,4 +51,8 @@ def run(args: argparse.Namespace) -> int:
     config = config_from(args, warn=True)
     reports, delivered = run_async(one_cycle(config), tz=config.tz, json_logs=args.json_logs)
     print_reports(reports, delivered)
+    if any(r.storage_failed for r in reports):
+        # Not a per-source failure: nothing could be recorded, so the cycle did not run.
+        print("tingfeng: the database refused this cycle's writes (see above)", file=sys.stderr)
+        return 3
     return 0
