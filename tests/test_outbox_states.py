@@ -119,9 +119,11 @@ async def test_dead_letter_alerts_operator_once_lists_and_retries(
     listed = await run_cli(*cli)
     assert listed.code == 0, listed.err
     assert "\tchat\tdead\tattempts=2\t" in listed.out and "500" in listed.out
+    # which topic and article the row is for
+    assert "\talert\t燃气安全\t液化气专项整治第1期\tchat\t" in listed.out
     assert TOKEN not in listed.out
     retried = await run_cli(*cli, "retry", "--all-dead")
-    assert retried.code == 0 and "1 deliveries due again" in retried.out
+    assert retried.code == 0 and "1 delivery due again" in retried.out
     pending = await run_cli(*cli, "--status", "pending")
     assert pending.code == 0 and "\tchat\tpending\tattempts=0\t" in pending.out
     missing = await run_cli(*cli, "retry", "99")

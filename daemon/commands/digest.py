@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from daemon.commands._shared import config_from, run_async
+from daemon.commands._shared import config_from, count, run_async
 from daemon.commands.once import print_reports
 from daemon.config import Config
 from daemon.errors import UserError
@@ -66,8 +66,8 @@ def run(args: argparse.Namespace) -> int:
                 out = out / f"{preview.channel}.{suffix}"
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(preview.body, encoding="utf-8")
-            print(f"{preview.channel}: {preview.subject} ({preview.items} items) → {out}")
+            print(f"{preview.channel}: {preview.subject} ({count(preview.items, 'item')}) → {out}")
         else:
-            print(f"== {preview.channel}: {preview.subject} ({preview.items} items)\n")
+            print(f"== {preview.channel}: {preview.subject} ({count(preview.items, 'item')})\n")
             print(preview.body)
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from daemon.commands._shared import config_from, run_async
+from daemon.commands._shared import config_from, count, run_async
 from daemon.config import Config
 from daemon.notify.operator import alert_operator
 from daemon.notify.outbox import DeliveryReport
@@ -35,8 +35,9 @@ def print_reports(reports: list[SourceReport], delivered: DeliveryReport) -> Non
         if r.error:
             print(f"{r.name}: FAILED: {display_text(r.error)}")
         else:
-            skipped = f", {r.skipped} article pages failed" if r.skipped else ""
-            print(f"{r.name}: {r.new} new, {r.matched} matched, {r.owed} alerts owed{skipped}")
+            owed = count(r.owed, "alert")
+            skipped = f", {count(r.skipped, 'article page')} failed" if r.skipped else ""
+            print(f"{r.name}: {r.new} new, {r.matched} matched, {owed} owed{skipped}")
     line = f"alerts: {delivered.sent} sent, {delivered.failed} failed"
     if delivered.dead:
         line += f" ({delivered.dead} dead)"
