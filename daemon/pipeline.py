@@ -520,8 +520,21 @@ class Pipeline:
             return DeliveryReport()
         return await self.outbox.deliver_due()
 
-    async def cycle(self) -> tuple[list[SourceReport], DeliveryReport]:
-        """Every enabled source once (hosts are paced by the fetcher), then deliveries."""
+    async def cycle(
+        self, on_source: Callable[[SourceReport], None] | None = None
+    ) -> tuple[list[SourceReport], DeliveryReport]:
+        """Every enabled source once (hosts are paced by the fetcher), then deliveries.
+
+        ``on_source`` hears of each source as it finishes, so ``tingfeng once`` can show
+        progress instead of seconds of silence.
+        """
+
+        async def run(spec: SourceConfig) -> SourceReport:
+            report = await self.run_source(spec)
+            if on_source is not None:
+                on_source(report)
+            return report
+
         specs = [s for s in self.config.sources if s.enabled]
-        reports = await asyncio.gather(*(self.run_source(s) for s in specs))
+        reports = await asyncio.gather(*(run(s) for s in specs))
         return list(reports), await self.deliver()

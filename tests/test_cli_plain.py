@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import pty
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -148,3 +150,30 @@ def test_on_a_terminal_tables_are_drawn_by_display_width() -> None:
         for line, state in zip(lines, ["state", "ok", "failing"], strict=True)
     }
     assert len(columns) == 1
+
+
+def test_once_on_a_terminal_shows_live_progress_and_each_source(tmp_path: Path) -> None:
+    """A real process on a pseudo-terminal: only there does rich draw its live display."""
+    config = write(tmp_path, f'[storage]\nurl = "sqlite:///{tmp_path}/t.db"\n' + SOURCE)
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "daemon", "once", "--config", str(config)],
+        stdout=follower,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "COLUMNS": "100", "TERM": "xterm"},
+    )
+    os.close(follower)
+    screen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        screen += chunk
+    os.close(leader)
+    assert proc.wait(timeout=120) == 0
+    text = screen.decode("utf-8", errors="replace")
+    assert "\x1b[?25l" in text  # the live display hid the cursor while it ran
+    assert "县政府: FAILED" in text and "alerts: 0 sent, 0 failed" in text
