@@ -95,6 +95,7 @@ async def claimed_by(pg_url: str, source: str) -> str | None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)  # real daemons; slow to start on a loaded machine
 async def test_three_instances_fetch_each_source_once_per_cycle_and_survive_a_kill(
     serve_app: Callable[..., object],
     catcher: Catcher,
@@ -185,6 +186,7 @@ def copies_config(storage: str, base: str, catch: str) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)  # real daemons; slow to start on a loaded machine
 async def test_two_daemons_storing_one_story_at_once_make_one_cluster_and_one_alert(
     serve_app: Callable[..., object],
     catcher: Catcher,

@@ -112,6 +112,7 @@ async def run_process(*args: str) -> CliResult:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)  # real daemons; slow to start on a loaded machine
 async def test_deleted_database_stops_the_daemon_and_a_restart_does_not_flood(
     site: Site, catcher: Catcher, write_config: Callable[[str], Path], tmp_path: Path
 ) -> None:
@@ -143,6 +144,7 @@ async def test_deleted_database_stops_the_daemon_and_a_restart_does_not_flood(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)  # real daemons; slow to start on a loaded machine
 async def test_replaced_database_stops_the_daemon(
     site: Site, catcher: Catcher, write_config: Callable[[str], Path], tmp_path: Path
 ) -> None:
@@ -170,6 +172,7 @@ async def test_replaced_database_stops_the_daemon(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)  # real daemons; slow to start on a loaded machine
 async def test_read_only_database_is_one_incident_and_recovers(
     site: Site, catcher: Catcher, write_config: Callable[[str], Path], pg_url: str
 ) -> None:
@@ -219,6 +222,7 @@ async def test_read_only_database_is_one_incident_and_recovers(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)  # real daemons; slow to start on a loaded machine
 async def test_two_instances_started_at_once_on_an_empty_postgres_both_come_up(
     site: Site, catcher: Catcher, write_config: Callable[[str], Path], pg_url: str
 ) -> None:
@@ -236,6 +240,7 @@ async def test_two_instances_started_at_once_on_an_empty_postgres_both_come_up(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)  # real daemons; slow to start on a loaded machine
 async def test_once_on_a_read_only_database_exits_non_zero_in_one_line(
     site: Site, catcher: Catcher, write_config: Callable[[str], Path], pg_url: str
 ) -> None:

@@ -97,8 +97,9 @@ def run(args: argparse.Namespace) -> int:
             )
     for line in delivery_lines(delivered):
         print(line)
-    if any(r.storage_failed for r in reports):
-        # Not a per-source failure: nothing could be recorded, so the cycle did not run.
+    if any(r.storage_failed for r in reports) and all(r.error for r in reports):
+        # The database refused every write (read-only, gone): the cycle did not run. One
+        # source's failed store, while others stored, stays a per-source failure.
         print("tingfeng: the database refused this cycle's writes (see above)", file=sys.stderr)
         return 3
     return 0
