@@ -381,10 +381,8 @@ class Pipeline:
         assert report.error is not None and report.retry_at is not None
         if merged.alerted_at is not None:
             return
-        body = (
-            f"{display_url(spec.url)}\n错误: {report.error}\n"
-            f"下次尝试: {report.retry_at.isoformat(timespec='seconds')}"
-        )
+        retry = report.retry_at.astimezone(self.config.tz).isoformat(timespec="seconds")
+        body = f"{display_url(spec.url)}\n错误: {report.error}\n下次尝试: {retry}"
         undelivered = await alert_operator(self.config, subject, body)
         if undelivered is None or self.config.daemon.admin_channel is None:
             async with self.db.writing() as session:
