@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import orjson
 
 from daemon.errors import UserError
-from rules import Document, Matcher, RuleError, TopicMatch, normalize
+from rules import Document, Hit, Matcher, RuleError, TopicMatch, normalize, normalize_mapped
 from rules.cache import compile_cached
 from rules.topics_file import TopicsFileError, load_topics
 
@@ -56,6 +56,12 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         choices=["jsonl", "summary"],
         help="default: summary with --stored, jsonl with --input",
     )
+    p.add_argument(
+        "--quotes",
+        action="store_true",
+        help="jsonl: add each hit as the article printed it, "
+        '"quotes": [[field, start, end, text]] with offsets into the original title or text',
+    )
     p.set_defaults(handler=run)
 
 
@@ -87,14 +93,37 @@ def _loads(line: str) -> Any:
         return json.loads(line)
 
 
+def original_quotes(doc: Document, hits: Iterable[Hit]) -> list[list[Any]]:
+    """Each hit as printed: ``[field, start, end, text]`` into the original title or text.
+
+    Hit spans index the normalised text (the contract outside checks rely on); people
+    want the paper's words (``APP``, ``（通讯员 王强）``, ``液\n化石油气``), so this maps
+    them back through :func:`rules.normalize_mapped`. Opt-in: it costs a pass over
+    each matched article.
+    """
+    maps = {"title": (doc.title, normalize_mapped(doc.title))}
+    out: list[list[Any]] = []
+    for hit in hits:
+        if hit.field not in maps:
+            maps[hit.field] = (doc.text, normalize_mapped(doc.text))
+        original, mapped = maps[hit.field]
+        start, end = mapped.original_span(hit.start, hit.end)
+        out.append([hit.field, start, end, original[start:end]])
+    return out
+
+
 def match_lines(
-    doc_id: Any, doc: Document, found: list[TopicMatch], extra: dict[str, Any] | None = None
+    doc_id: Any,
+    doc: Document,
+    found: list[TopicMatch],
+    extra: dict[str, Any] | None = None,
+    quotes: bool = False,
 ) -> Iterator[bytes]:
     """The JSON line for each match: hit spans in the combined title+text string.
 
     ``extra`` adds fields after the standard ones (stored articles add title and source).
     Text hits shift by the normalised title's length plus the joining newline, as
-    :meth:`rules.Hit.combined_span` says.
+    :meth:`rules.Hit.combined_span` says. ``quotes`` adds the hits as printed.
     """
     title_len = len(normalize(doc.title))
     shift = title_len + 1 if title_len else 0
@@ -110,6 +139,7 @@ def match_lines(
             ],
             "terms": list(match.terms),
             "fields": list(dict.fromkeys(h.field for h in match.hits)),
+            **({"quotes": original_quotes(doc, match.hits)} if quotes else {}),
             **(extra or {}),
         }
         try:
@@ -216,7 +246,11 @@ async def _stored(
 
 
 async def _backtest(
-    matcher: Matcher, config: Config, since: datetime | None, summary: Summary | None
+    matcher: Matcher,
+    config: Config,
+    since: datetime | None,
+    summary: Summary | None,
+    quotes: bool = False,
 ) -> int:
     """Match stored articles chunk by chunk; print JSON lines as they come or fill ``summary``."""
     import asyncio
@@ -230,7 +264,7 @@ async def _backtest(
                 summary.add(doc, cluster, matches)
                 continue
             extra = {"title": doc.title, "source": doc.source}
-            for data in match_lines(aid, doc, matches, extra):
+            for data in match_lines(aid, doc, matches, extra, quotes):
                 write(data)
         scanned += len(chunk)
     return scanned
@@ -243,7 +277,7 @@ def _run_stored(args: argparse.Namespace, config: Config, matcher: Matcher) -> i
     since = parse_since(args.since, config)
     _check_database(config)
     summary = Summary(r.name for r in matcher.rules) if args.format != "jsonl" else None
-    if not run_async(_backtest(matcher, config, since, summary), tz=config.tz):
+    if not run_async(_backtest(matcher, config, since, summary, args.quotes), tz=config.tz):
         when = f" since {args.since}" if args.since else ""
         # not the URL: a PostgreSQL one can carry a password
         raise UserError(f"match: the database holds no articles{when}")
@@ -284,7 +318,7 @@ def run(args: argparse.Namespace) -> int:
                 if summary is not None:
                     summary.add(doc, None, found)
                     continue
-                for data in match_lines(doc_id, doc, found):
+                for data in match_lines(doc_id, doc, found, quotes=args.quotes):
                     write(data)
         except UnicodeDecodeError as exc:
             raise UserError(f"{args.input}: not UTF-8 text ({exc.reason})") from None

@@ -30,6 +30,7 @@ Format = Literal["text", "markdown", "html"]
 BUILTIN = Path(__file__).parent / "templates"
 SNIPPET_RADIUS = 60
 DIGEST_RADIUS = 60  # about 120 characters around the first hit: a digest is skimmed
+MAX_HIT_CHARS = 200  # a hit is shown up to this long: a regex can match millions of characters
 # Inline style: mail clients drop <style> blocks and some ignore <mark>'s default look.
 MARK = '<mark style="background:#fff0a8;color:#000;padding:0 1px">{}</mark>'
 Span = tuple[int, int]
@@ -132,9 +133,6 @@ def _paragraph_bounds(text: str, lo: int, hi: int, hit_lo: int, hit_hi: int) -> 
     return lo, hi
 
 
-MAX_HIT_CHARS = 200
-
-
 def snippet_segments(alert: Alert, radius: int = SNIPPET_RADIUS) -> list[Segment]:
     """The article's own words around the first hit in its text, hits as their own segments.
 
@@ -150,10 +148,10 @@ def snippet_segments(alert: Alert, radius: int = SNIPPET_RADIUS) -> list[Segment
     if not text_spans:
         cut = text.strip()[: radius * 2]
         return [Segment(cut), *([Segment("…")] if len(text.strip()) > len(cut) else [])]
-    mapped = _mapped_prefix(text, text_spans[0][1] + radius * 3)
+    first_start, first_end = text_spans[0]
+    mapped = _mapped_prefix(text, min(first_end, first_start + MAX_HIT_CHARS) + radius * 3)
     originals = [mapped.original_span(a, b) for a, b in text_spans if a < len(mapped.text)]
     hit_lo, hit_hi = originals[0]
-    # A hit is shown up to MAX_HIT_CHARS: a regex can match millions of characters.
     hit_hi = min(hit_hi, hit_lo + MAX_HIT_CHARS)
     lo, hi = _paragraph_bounds(
         text, max(hit_lo - radius, 0), min(max(hit_lo + radius, hit_hi), len(text)), hit_lo, hit_hi
