@@ -41,6 +41,7 @@ from storage.articles import (
 )
 from storage.catalog import (
     RunValidators,
+    changed_topics,
     record_alerted,
     record_failure,
     record_success,
@@ -158,8 +159,11 @@ class Pipeline:
         self._flagged_broad: set[str] = set()
 
     async def prepare(self) -> None:
-        """Mirror config into the database (sources, topics, channels)."""
+        """Mirror config into the database (sources, topics, channels), then backfill
+        the topics that are new or changed and ask for it."""
+        wanted = [(t.name, t.query) for t in self.config.topics if t.backfill]
         async with self.db.writing() as session:
+            changed = set(await changed_topics(session, wanted))
             self.sources = await sync_catalog(
                 session,
                 ((s.name, s.kind, display_url(s.url)) for s in self.config.sources),
@@ -167,6 +171,13 @@ class Pipeline:
                 ((c.name, c.mode, recipients(c)) for c in self.config.channels),
             )
             await session.commit()
+        # here, not at the top: daemon.backfill reuses this module's matching helpers
+        from daemon.backfill import backfill
+
+        for topic in self.config.topics:
+            if topic.name in changed and topic.backfill:
+                since = utcnow() - timedelta(seconds=topic.backfill)
+                await backfill(self.db, self.config, [topic], since)
 
     async def reload(self, config: Config) -> None:
         """Switch to an edited config: the matcher recompiles off the loop, catalog resyncs."""
@@ -385,10 +396,8 @@ class Pipeline:
         assert report.error is not None and report.retry_at is not None
         if merged.alerted_at is not None:
             return
-        body = (
-            f"{display_url(spec.url)}\n错误: {report.error}\n"
-            f"下次尝试: {report.retry_at.isoformat(timespec='seconds')}"
-        )
+        retry = report.retry_at.astimezone(self.config.tz).isoformat(timespec="seconds")
+        body = f"{display_url(spec.url)}\n错误: {report.error}\n下次尝试: {retry}"
         undelivered = await alert_operator(self.config, subject, body)
         if undelivered is None or self.config.daemon.admin_channel is None:
             async with self.db.writing() as session:

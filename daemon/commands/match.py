@@ -27,7 +27,9 @@ from rules.topics_file import TopicsFileError, load_topics
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from daemon.backfill import BackfillReport
     from daemon.config import Config
+    from daemon.notify.outbox import DeliveryReport
 
 CHUNK = 1000
 """Stored articles read and matched per batch: memory stays flat however many are stored."""
@@ -61,6 +63,12 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         action="store_true",
         help="jsonl: add each hit as the article printed it, "
         '"quotes": [[field, start, end, text]] with offsets into the original title or text',
+    )
+    p.add_argument(
+        "--send",
+        action="store_true",
+        help="with --stored: also owe what the config's topics match and deliver it, once "
+        "per story, topic and channel (a backfill on demand)",
     )
     p.set_defaults(handler=run)
 
@@ -284,7 +292,28 @@ def _run_stored(args: argparse.Namespace, config: Config, matcher: Matcher) -> i
     if summary is not None:
         for line in summary.lines():
             print(line)
+    if args.send:
+        from daemon.commands._shared import count
+        from daemon.commands.once import delivery_lines
+
+        report, delivered = run_async(_send(config, since), tz=config.tz)
+        print(
+            f"backfill: {count(report.matched, 'new match', 'new matches')} in "
+            f"{count(report.articles, 'article')}, {count(report.owed, 'alert')} owed"
+        )
+        for line in delivery_lines(delivered):
+            print(line)
     return 0
+
+
+async def _send(config: Config, since: datetime | None) -> tuple[BackfillReport, DeliveryReport]:
+    """Owe the config's topics' matches among stored articles, then deliver what is due."""
+    from daemon.backfill import backfill
+    from daemon.runtime import open_pipeline
+
+    async with open_pipeline(config) as pipeline:
+        report = await backfill(pipeline.db, config, config.topics, since)
+        return report, await pipeline.deliver()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -295,6 +324,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("match: give --input FILE (JSONL, - for stdin) or --stored")
     if args.since is not None and not args.stored:
         raise UserError("match: --since only applies to --stored")
+    if args.send and (not args.stored or args.rules is not None):
+        raise UserError("match: --send needs --stored and the config's topics (no --rules)")
     config = None
     if args.stored or args.rules is None:
         from daemon.commands._shared import config_from
