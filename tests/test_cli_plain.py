@@ -152,14 +152,14 @@ def test_on_a_terminal_tables_are_drawn_by_display_width() -> None:
     assert len(columns) == 1
 
 
-def test_once_on_a_terminal_shows_live_progress_and_each_source(tmp_path: Path) -> None:
-    """A real process on a pseudo-terminal: only there does rich draw its live display."""
-    config = write(tmp_path, f'[storage]\nurl = "sqlite:///{tmp_path}/t.db"\n' + SOURCE)
+def on_terminal(*args: str) -> tuple[int, str]:
+    """``tingfeng ARGS`` in a real process on a pseudo-terminal: only there does rich draw
+    its live display. Returns the exit code and everything the terminal received."""
     leader, follower = pty.openpty()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "daemon", "once", "--config", str(config)],
+        [sys.executable, "-m", "daemon", *args],
         stdout=follower,
-        stderr=subprocess.PIPE,
+        stderr=follower,
         env={**os.environ, "COLUMNS": "100", "TERM": "xterm"},
     )
     os.close(follower)
@@ -173,7 +173,21 @@ def test_once_on_a_terminal_shows_live_progress_and_each_source(tmp_path: Path) 
             break
         screen += chunk
     os.close(leader)
-    assert proc.wait(timeout=120) == 0
-    text = screen.decode("utf-8", errors="replace")
+    return proc.wait(timeout=120), screen.decode("utf-8", errors="replace")
+
+
+def test_once_and_match_on_a_terminal_show_live_progress(tmp_path: Path) -> None:
+    config = write(
+        tmp_path,
+        f'[storage]\nurl = "sqlite:///{tmp_path}/t.db"\n'
+        + SOURCE
+        + '\n[[topics]]\nname = "燃气"\nquery = "燃气"\n',
+    )
+    code, text = on_terminal("once", "--config", str(config))
+    assert code == 0, text
     assert "\x1b[?25l" in text  # the live display hid the cursor while it ran
     assert "县政府: FAILED" in text and "alerts: 0 sent, 0 failed" in text
+
+    code, text = on_terminal("match", "--stored", "--config", str(config))
+    assert code == 2 and "\x1b[?25l" in text  # the count was live until the answer
+    assert "the database holds no articles" in text

@@ -259,8 +259,12 @@ async def _backtest(
     since: datetime | None,
     summary: Summary | None,
     quotes: bool = False,
+    scanned_so_far: Callable[[int], None] | None = None,
 ) -> int:
-    """Match stored articles chunk by chunk; print JSON lines as they come or fill ``summary``."""
+    """Match stored articles chunk by chunk; print JSON lines as they come or fill ``summary``.
+
+    ``scanned_so_far`` hears the running count after each chunk (the progress display).
+    """
     import asyncio
 
     write = _output()
@@ -275,7 +279,37 @@ async def _backtest(
             for data in match_lines(aid, doc, matches, extra, quotes):
                 write(data)
         scanned += len(chunk)
+        if scanned_so_far is not None:
+            scanned_so_far(scanned)
     return scanned
+
+
+def _scan(
+    matcher: Matcher, config: Config, since: datetime | None, summary: Summary | None, quotes: bool
+) -> int:
+    """The backtest; with a summary on a terminal, under a live count of articles scanned
+    (JSON lines go to stdout as they come, so they get no display over them)."""
+    from daemon.commands._shared import run_async
+    from daemon.commands._table import terminal
+
+    console = terminal() if summary is not None else None
+    if console is None:
+        return run_async(_backtest(matcher, config, since, summary, quotes), tz=config.tz)
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("matching stored articles", total=None)
+
+        def show(scanned: int) -> None:
+            progress.update(task, description=f"matching stored articles: {scanned} scanned")
+
+        return run_async(_backtest(matcher, config, since, summary, quotes, show), tz=config.tz)
 
 
 def _run_stored(args: argparse.Namespace, config: Config, matcher: Matcher) -> int:
@@ -285,7 +319,7 @@ def _run_stored(args: argparse.Namespace, config: Config, matcher: Matcher) -> i
     since = parse_since(args.since, config)
     _check_database(config)
     summary = Summary(r.name for r in matcher.rules) if args.format != "jsonl" else None
-    if not run_async(_backtest(matcher, config, since, summary, args.quotes), tz=config.tz):
+    if not _scan(matcher, config, since, summary, args.quotes):
         when = f" since {args.since}" if args.since else ""
         # not the URL: a PostgreSQL one can carry a password
         raise UserError(f"match: the database holds no articles{when}")
