@@ -44,6 +44,8 @@ class TopicConfig(_Strict):
     min_hits: int = Field(default=1, ge=1)
     fields: list[Literal["title", "text"]] = Field(default=["title", "text"], min_length=1)
     channels: list[str] = Field(default_factory=list)
+    # When the topic is new or its query changes: match the articles stored this far back.
+    backfill: Duration | None = None
 
 
 class DaemonConfig(_Strict):

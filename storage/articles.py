@@ -272,6 +272,24 @@ async def _insert_matches(session: AsyncSession, rows: Sequence[Match]) -> None:
             match.id = new_id
 
 
+async def new_matches(
+    session: AsyncSession, matches: Sequence[tuple[Article, str, list[list[object]]]]
+) -> list[tuple[Article, str, list[list[object]]]]:
+    """The (article, topic, hits) of ``matches`` not recorded yet: a backfill re-reads
+    articles a topic may already have matched (under its old query, or an earlier run)."""
+    topic_ids = {t.name: t.id for t in await session.exec(select(Topic))}
+    article_ids = sorted({a.id or 0 for a, _, _ in matches})
+    known: set[tuple[int, int]] = set()
+    for start in range(0, len(article_ids), _MATCH_CHUNK):
+        rows = await session.exec(
+            select(Match.article_id, Match.topic_id).where(
+                col(Match.article_id).in_(article_ids[start : start + _MATCH_CHUNK])
+            )
+        )
+        known.update((a, t) for a, t in rows)
+    return [m for m in matches if (m[0].id or 0, topic_ids.get(m[1]) or 0) not in known]
+
+
 async def store_matches(
     session: AsyncSession,
     matches: Sequence[tuple[Article, str, list[list[object]]]],

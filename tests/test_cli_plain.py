@@ -3,7 +3,10 @@ that do nothing, log times in the configured zone."""
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import pty
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -12,8 +15,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import structlog
+from rich.cells import cell_len
+from rich.console import Console
 
 from daemon.commands import COMMANDS
+from daemon.commands._table import print_table
 from daemon.logs import configure_logging
 from tests.cli_runner import cli
 
@@ -111,3 +117,77 @@ def test_log_lines_show_local_time_and_datetimes_as_iso(capsys: pytest.CaptureFi
     event = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
     assert event["retry_at"] == "2026-12-03T00:12:27+08:00"
     assert event["timestamp"].endswith("+08:00")
+
+
+def test_sources_columns_line_up_with_chinese_names(tmp_path: Path) -> None:
+    """Not a terminal: plain lines, padded by display width (a Chinese character is two)."""
+    config = write(
+        tmp_path,
+        f'[storage]\nurl = "sqlite:///{tmp_path}/t.db"\n'
+        + SOURCE
+        + '\n[[sources]]\nname = "rss-a"\nkind = "feed"\nurl = "http://127.0.0.1:9/a.xml"\n',
+    )
+    result = cli("sources", "--config", str(config))
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()[:3]
+    assert [line.split()[0] for line in lines] == ["source", "县政府", "rss-a"]
+    # "kind" starts at the same screen column on every line
+    assert {
+        cell_len(line[: line.index(word)])
+        for line, word in zip(lines, ["kind", "feed", "feed"], strict=True)
+    } == {21}
+    assert "─" not in result.out  # no box drawing for scripts
+
+
+def test_on_a_terminal_tables_are_drawn_by_display_width() -> None:
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=80, color_system=None)
+    print_table(console, ["source", "state"], [["县政府网站", "ok"], ["rss-a", "failing"]])
+    lines = [line for line in screen.getvalue().splitlines() if line.strip("─ ")]
+    assert "─" in screen.getvalue()  # the header rule: this is the drawn table
+    columns = {
+        cell_len(line[: line.index(state)])
+        for line, state in zip(lines, ["state", "ok", "failing"], strict=True)
+    }
+    assert len(columns) == 1
+
+
+def on_terminal(*args: str) -> tuple[int, str]:
+    """``tingfeng ARGS`` in a real process on a pseudo-terminal: only there does rich draw
+    its live display. Returns the exit code and everything the terminal received."""
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "daemon", *args],
+        stdout=follower,
+        stderr=follower,
+        env={**os.environ, "COLUMNS": "100", "TERM": "xterm"},
+    )
+    os.close(follower)
+    screen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        screen += chunk
+    os.close(leader)
+    return proc.wait(timeout=120), screen.decode("utf-8", errors="replace")
+
+
+def test_once_and_match_on_a_terminal_show_live_progress(tmp_path: Path) -> None:
+    config = write(
+        tmp_path,
+        f'[storage]\nurl = "sqlite:///{tmp_path}/t.db"\n'
+        + SOURCE
+        + '\n[[topics]]\nname = "燃气"\nquery = "燃气"\n',
+    )
+    code, text = on_terminal("once", "--config", str(config))
+    assert code == 0, text
+    assert "\x1b[?25l" in text  # the live display hid the cursor while it ran
+    assert "县政府: FAILED" in text and "alerts: 0 sent, 0 failed" in text
+
+    code, text = on_terminal("match", "--stored", "--config", str(config))
+    assert code == 2 and "\x1b[?25l" in text  # the count was live until the answer
+    assert "the database holds no articles" in text

@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import structlog.testing
 from aiohttp import web
 from sqlmodel import select
 
@@ -119,9 +120,11 @@ async def test_dead_letter_alerts_operator_once_lists_and_retries(
     listed = await run_cli(*cli)
     assert listed.code == 0, listed.err
     assert "\tchat\tdead\tattempts=2\t" in listed.out and "500" in listed.out
+    # which topic and article the row is for
+    assert "\talert\t燃气安全\t液化气专项整治第1期\tchat\t" in listed.out
     assert TOKEN not in listed.out
     retried = await run_cli(*cli, "retry", "--all-dead")
-    assert retried.code == 0 and "1 deliveries due again" in retried.out
+    assert retried.code == 0 and "1 delivery due again" in retried.out
     pending = await run_cli(*cli, "--status", "pending")
     assert pending.code == 0 and "\tchat\tpending\tattempts=0\t" in pending.out
     missing = await run_cli(*cli, "retry", "99")
@@ -208,3 +211,20 @@ async def test_rows_of_a_removed_channel_go_dead_and_the_operator_hears_once(
     assert alert["title"] == "[听风·运维] 渠道 chat 已从配置中删除：3 条已放弃"
     assert await row_statuses(db) == {"dead": 3}
     await db.close()
+
+
+async def test_each_delivery_is_logged_with_topic_channel_and_title(
+    tmp_path: Path, receiver: Receiver, storage_url: str
+) -> None:
+    config = make_config(
+        tmp_path,
+        f'[[channels]]\nname = "ops-chat"\nurl = "json://127.0.0.1:{receiver.port}/"\n',
+        topics='[[topics]]\nname = "燃气安全"\nquery = "液化气"\nchannels = ["ops-chat"]\n',
+        storage_url=storage_url,
+    )
+    db = await open_db(config)
+    await seed(db, config, [("鱼台融媒", draft(1, title="鱼台县开展液化气钢瓶专项整治行动"))])
+    with structlog.testing.capture_logs() as logged:
+        assert (await deliver_due(db, config)).sent == 1
+    await db.close()
+    assert "sent 燃气安全 → ops-chat: 鱼台县开展液化气钢瓶专…" in [e["event"] for e in logged]

@@ -246,3 +246,46 @@ async def test_a_storage_failure_costs_one_source_not_the_cycle(
         "市场监管局检查充装站",
         "我县开展燃气安全大检查",
     ]
+
+
+async def test_a_new_topic_with_backfill_alerts_stored_articles_once(
+    site: Site, catcher: Catcher, write_config: Callable[[str], Path], tmp_path: Path
+) -> None:
+    build_site(site)
+    text = config_text(tmp_path, site, catcher.url)
+    config = write_config(text)
+    assert (await run_cli("once", "--config", str(config))).code == 0
+    assert len(catcher.received) == 2  # the two 燃气 stories
+
+    # added the day after: 义诊 was collected yesterday, 小麦 has no backfill
+    config.write_text(
+        text
+        + '\n[[topics]]\nname = "义诊"\nquery = "义诊"\nbackfill = "3d"\nchannels = ["catch"]\n'
+        + '\n[[topics]]\nname = "小麦"\nquery = "小麦"\nchannels = ["catch"]\n',
+        encoding="utf-8",
+    )
+    second = await run_cli("once", "--config", str(config))
+    assert second.code == 0, second.err
+    assert [m["message"].split("\n")[0] for m in catcher.received[2:]] == ["县医院开展义诊活动"]
+    assert [m["title"] for m in catcher.received[2:]] == ["[听风] 义诊"]
+
+    assert (await run_cli("once", "--config", str(config))).code == 0
+    assert len(catcher.received) == 3  # owed once, not at every start
+
+    # on demand: the topics without backfill get their stored matches too, once
+    sent = await run_cli("match", "--stored", "--send", "--config", str(config))
+    assert sent.code == 0, sent.err
+    assert "backfill: 1 new match in 4 articles, 1 alert owed" in sent.out
+    assert [m["title"] for m in catcher.received[3:]] == ["[听风] 小麦"]
+    again = await run_cli("match", "--stored", "--send", "--config", str(config))
+    assert "backfill: 0 new matches in 4 articles, 0 alerts owed" in again.out
+    assert len(catcher.received) == 4
+
+
+async def test_a_backfill_span_is_checked_like_every_duration(
+    write_config: Callable[[str], Path], tmp_path: Path
+) -> None:
+    config = write_config('[[topics]]\nname = "义诊"\nquery = "义诊"\nbackfill = "3x"\n')
+    result = await run_cli("check-config", "--config", str(config))
+    assert result.code == 2
+    assert f"{config}:4 topics[0].backfill:" in result.err and "3x" in result.err

@@ -25,6 +25,11 @@ def config_from(args: argparse.Namespace, *, warn: bool = False) -> Config:
     return config
 
 
+def count(n: int, word: str, words: str | None = None) -> str:
+    """``1 alert``, ``2 alerts``, ``1 delivery``, ``3 deliveries``: English for people."""
+    return f"{n} {word if n == 1 else (words or word + 's')}"
+
+
 def parse_since(value: str | None, config: Config) -> datetime | None:
     """``--since``: an age (7d, 12h) before now, or a date/time in the configured time zone."""
     if value is None:

@@ -27,7 +27,9 @@ from rules.topics_file import TopicsFileError, load_topics
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from daemon.backfill import BackfillReport
     from daemon.config import Config
+    from daemon.notify.outbox import DeliveryReport
 
 CHUNK = 1000
 """Stored articles read and matched per batch: memory stays flat however many are stored."""
@@ -61,6 +63,12 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         action="store_true",
         help="jsonl: add each hit as the article printed it, "
         '"quotes": [[field, start, end, text]] with offsets into the original title or text',
+    )
+    p.add_argument(
+        "--send",
+        action="store_true",
+        help="with --stored: also owe what the config's topics match and deliver it, once "
+        "per story, topic and channel (a backfill on demand)",
     )
     p.set_defaults(handler=run)
 
@@ -251,8 +259,12 @@ async def _backtest(
     since: datetime | None,
     summary: Summary | None,
     quotes: bool = False,
+    scanned_so_far: Callable[[int], None] | None = None,
 ) -> int:
-    """Match stored articles chunk by chunk; print JSON lines as they come or fill ``summary``."""
+    """Match stored articles chunk by chunk; print JSON lines as they come or fill ``summary``.
+
+    ``scanned_so_far`` hears the running count after each chunk (the progress display).
+    """
     import asyncio
 
     write = _output()
@@ -267,7 +279,37 @@ async def _backtest(
             for data in match_lines(aid, doc, matches, extra, quotes):
                 write(data)
         scanned += len(chunk)
+        if scanned_so_far is not None:
+            scanned_so_far(scanned)
     return scanned
+
+
+def _scan(
+    matcher: Matcher, config: Config, since: datetime | None, summary: Summary | None, quotes: bool
+) -> int:
+    """The backtest; with a summary on a terminal, under a live count of articles scanned
+    (JSON lines go to stdout as they come, so they get no display over them)."""
+    from daemon.commands._shared import run_async
+    from daemon.commands._table import terminal
+
+    console = terminal() if summary is not None else None
+    if console is None:
+        return run_async(_backtest(matcher, config, since, summary, quotes), tz=config.tz)
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("matching stored articles", total=None)
+
+        def show(scanned: int) -> None:
+            progress.update(task, description=f"matching stored articles: {scanned} scanned")
+
+        return run_async(_backtest(matcher, config, since, summary, quotes, show), tz=config.tz)
 
 
 def _run_stored(args: argparse.Namespace, config: Config, matcher: Matcher) -> int:
@@ -277,14 +319,35 @@ def _run_stored(args: argparse.Namespace, config: Config, matcher: Matcher) -> i
     since = parse_since(args.since, config)
     _check_database(config)
     summary = Summary(r.name for r in matcher.rules) if args.format != "jsonl" else None
-    if not run_async(_backtest(matcher, config, since, summary, args.quotes), tz=config.tz):
+    if not _scan(matcher, config, since, summary, args.quotes):
         when = f" since {args.since}" if args.since else ""
         # not the URL: a PostgreSQL one can carry a password
         raise UserError(f"match: the database holds no articles{when}")
     if summary is not None:
         for line in summary.lines():
             print(line)
+    if args.send:
+        from daemon.commands._shared import count
+        from daemon.commands.once import delivery_lines
+
+        report, delivered = run_async(_send(config, since), tz=config.tz)
+        print(
+            f"backfill: {count(report.matched, 'new match', 'new matches')} in "
+            f"{count(report.articles, 'article')}, {count(report.owed, 'alert')} owed"
+        )
+        for line in delivery_lines(delivered):
+            print(line)
     return 0
+
+
+async def _send(config: Config, since: datetime | None) -> tuple[BackfillReport, DeliveryReport]:
+    """Owe the config's topics' matches among stored articles, then deliver what is due."""
+    from daemon.backfill import backfill
+    from daemon.runtime import open_pipeline
+
+    async with open_pipeline(config) as pipeline:
+        report = await backfill(pipeline.db, config, config.topics, since)
+        return report, await pipeline.deliver()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -295,6 +358,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("match: give --input FILE (JSONL, - for stdin) or --stored")
     if args.since is not None and not args.stored:
         raise UserError("match: --since only applies to --stored")
+    if args.send and (not args.stored or args.rules is not None):
+        raise UserError("match: --send needs --stored and the config's topics (no --rules)")
     config = None
     if args.stored or args.rules is None:
         from daemon.commands._shared import config_from

@@ -24,6 +24,7 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 import structlog
 from sqlalchemy.exc import DBAPIError
@@ -86,10 +87,18 @@ def retry_policy(config: Config) -> RetryPolicy:
     )
 
 
+class Message(NamedTuple):
+    """What one row sends, and how the log names it for a person."""
+
+    parts: list[tuple[str, str]]
+    label: str
+
+
 async def compose(
     db: Database, config: Config, row: Delivery, channel: ChannelConfig, renderer: Renderer
-) -> list[tuple[str, str]]:
-    """The (title, body) parts this row sends, each within the service's limit."""
+) -> Message:
+    """The (title, body) parts this row sends, each within the service's limit, and a
+    label for the log (``燃气安全 → ops-chat: 鱼台县开展…``)."""
     sender = sender_for(channel)
     radius = sender.service.snippet_radius
     if row.kind == DeliveryKind.DIGEST:
@@ -97,12 +106,15 @@ async def compose(
         alerts = [await deliveries.alert_for(db, m) for m in ids]
         day = row.created_at.astimezone(config.tz).date()
         title, body = await asyncio.to_thread(renderer.digest, alerts, day, sender.format)
+        label = f"digest → {channel.name}: {len(alerts)} alert{'' if len(alerts) == 1 else 's'}"
     else:
         assert row.match_id is not None
         alert = await deliveries.alert_for(db, row.match_id)
         # in a thread: quoting maps offsets through the whole text of a long article
         title, body = await asyncio.to_thread(renderer.alert, alert, sender.format, radius)
-    return split_message(title, body, sender.service)
+        short = alert.title if len(alert.title) <= 12 else alert.title[:11] + "…"
+        label = f"{alert.topic} → {channel.name}: {short}"
+    return Message(split_message(title, body, sender.service), label)
 
 
 class ChannelWorker:
@@ -196,7 +208,8 @@ class ChannelWorker:
         row = await deliveries.get(self.db, delivery_id)
         error: str | None = None
         try:
-            parts = await compose(self.db, self.config, row, self.channel, self.renderer)
+            message = await compose(self.db, self.config, row, self.channel, self.renderer)
+            parts = message.parts
             for number, (title, body) in enumerate(parts, 1):
                 if number <= row.parts_sent:
                     continue
@@ -220,6 +233,7 @@ class ChannelWorker:
             log.warning("claim lost before recording", delivery=delivery_id, error=error)
         elif status == DeliveryStatus.SENT:
             report.sent += 1
+            log.info(f"sent {message.label}", delivery=delivery_id)
         else:
             report.failed += 1
             report.dead += status == DeliveryStatus.DEAD

@@ -4,8 +4,8 @@ Decision: the first part (the head) becomes the whole article. Its text is the
 parts joined in page order, so matching, the alert and near-duplicate search
 see the full story; each later part is still stored as its own row (its URL
 must stay known, or the next poll would fetch and join it again) in the head's
-cluster, marked ``continuation_of``, and is neither matched nor
-indexed for near-duplicates on its own.
+cluster, marked ``continuation_of``, and is not indexed for near-duplicates on
+its own (nor matched, unless its head was stored, and matched, by an earlier run).
 
 Parts are paired here once per run, against the batch's heads and the heads earlier
 runs stored (``StoredHead``); storage then writes what was decided.
