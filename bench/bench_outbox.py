@@ -79,7 +79,7 @@ async def without_outbox(config: Config, alerts: int) -> float:
     channel = config.channels[0]
     sender = sender_for(channel)
     renderer = Renderer(config.tz, config.templates_dir())
-    matches = [r.match_id or 0 for r, _ in await deliveries.listing(db, ["sent"])][:alerts]
+    matches = [r.delivery.match_id or 0 for r in await deliveries.listing(db, ["sent"])][:alerts]
     start = time.perf_counter()
     for match_id in matches:
         item = await deliveries.alert_for(db, match_id)

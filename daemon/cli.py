@@ -15,7 +15,23 @@ from daemon.redaction import scrub
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The parser for ``command`` only when it is known, else for every command."""
+    """The full parser for ``command`` when it is known; else one listing every command.
+
+    The listing comes from the table in ``daemon.commands`` without importing a single
+    command module, so ``tingfeng --help`` (and a mistyped command) answer at once.
+    """
+    parser = argparse.ArgumentParser(
+        prog="tingfeng",
+        description="听风: watch regional news, match topics, alert once.",
+        epilog="run 'tingfeng COMMAND --help' for a command's options and an example",
+    )
+    parser.add_argument("--version", action="version", version=f"tingfeng {version('tingfeng')}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    if command not in COMMANDS:
+        for name, info in COMMANDS.items():
+            sub.add_parser(name, help=info.summary, add_help=False)
+        return parser
+    info = COMMANDS[command]
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--config",
@@ -23,14 +39,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         metavar="PATH",
         help="config file (default ./config.toml)",
     )
-    parser = argparse.ArgumentParser(
-        prog="tingfeng", description="听风: watch regional news, match topics, alert once."
-    )
-    parser.add_argument("--version", action="version", version=f"tingfeng {version('tingfeng')}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    names = [command] if command in COMMANDS else list(COMMANDS)
-    for name in names:
-        importlib.import_module(COMMANDS[name]).register(sub, common)
+    importlib.import_module(info.module).register(sub, common)
+    own = sub.choices[command]
+    own.description = own.description or info.summary[0].upper() + info.summary[1:] + "."
+    own.epilog = f"example:\n  {info.example}"
+    own.formatter_class = argparse.RawDescriptionHelpFormatter
     return parser
 
 

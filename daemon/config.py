@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator
 
 from daemon.errors import UserError
-from daemon.notify.channels import check_apprise_url
+from daemon.notify.apprise_urls import check_apprise_url
 from daemon.notify.settings import ChannelConfig
 from daemon.redaction import register
 from daemon.tomlpos import Path as KeyPath
@@ -44,6 +44,8 @@ class TopicConfig(_Strict):
     min_hits: int = Field(default=1, ge=1)
     fields: list[Literal["title", "text"]] = Field(default=["title", "text"], min_length=1)
     channels: list[str] = Field(default_factory=list)
+    # When the topic is new or its query changes: match the articles stored this far back.
+    backfill: Duration | None = None
 
 
 class DaemonConfig(_Strict):
@@ -94,6 +96,12 @@ class Config(_Strict):
     topics: list[TopicConfig] = Field(default_factory=list)
     channels: list[ChannelConfig] = Field(default_factory=list)
     path: Path = Path("config.toml")
+    _warnings: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def warnings(self) -> list[str]:
+        """Settings that are valid but do nothing (see :func:`_warnings_for`)."""
+        return list(self._warnings)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -229,7 +237,47 @@ def parse_config(text: str, file: Path) -> Config:
         raise _fail(file, lines, loc, _message(first)) from None
     _check_channels(config, file, lines)
     _check_queries(config, file, lines)
+    _check_templates(config, file, lines)
+    config._warnings = _warnings_for(config, file, lines)
     return config
+
+
+def _warnings_for(config: Config, file: Path, lines: dict[KeyPath, int]) -> list[str]:
+    """Valid settings that quietly do nothing: one line each, named like an error.
+
+    A config with nothing to watch, a topic whose matches reach nobody and a channel
+    no topic sends to are all legal (a topic may only feed ``match`` and exports), but a
+    person who wrote them most likely expected alerts; they are told, not stopped.
+    """
+
+    def at(path: KeyPath) -> str:
+        line = line_of(lines, path)
+        return f"{file}:{line}" if line else str(file)
+
+    found: list[str] = []
+    if not config.sources and not config.topics:
+        found.append(
+            f"{file}: no [[sources]] and no [[topics]]: nothing will be fetched or matched"
+        )
+    elif not config.sources:
+        found.append(f"{file}: no [[sources]]: nothing will be fetched")
+    elif not config.topics:
+        found.append(f"{file}: no [[topics]]: articles are stored, nothing is matched or alerted")
+    for i, topic in enumerate(config.topics):
+        if not topic.channels:
+            found.append(
+                f'{at(("topics", i, "name"))} topics[{i}] "{topic.name}": no channels, '
+                "its matches are stored but nobody is alerted"
+            )
+    used = {name for topic in config.topics for name in topic.channels}
+    used.add(config.daemon.admin_channel or "")
+    for i, channel in enumerate(config.channels):
+        if channel.name not in used:
+            found.append(
+                f'{at(("channels", i, "name"))} channels[{i}] "{channel.name}": '
+                "no topic sends to this channel"
+            )
+    return found
 
 
 def _check_channels(config: Config, file: Path, lines: dict[KeyPath, int]) -> None:
@@ -249,6 +297,21 @@ def _check_queries(config: Config, file: Path, lines: dict[KeyPath, int]) -> Non
             line = line_of(lines, ("topics", i, "query"))
             where = f"{file}:{line}" if line else str(file)
             raise UserError(exc.render(f"{where} topics[{i}].query")) from None
+
+
+def _check_templates(config: Config, file: Path, lines: dict[KeyPath, int]) -> None:
+    """A template override that does not compile fails here, not at send time."""
+    folder = config.templates_dir()
+    if folder is None:
+        return
+    from daemon.notify.render import RenderError, renderer_for
+
+    if not folder.is_dir():
+        raise _fail(file, lines, ("daemon", "templates"), f"no such folder: {folder}")
+    try:
+        renderer_for(config).check()
+    except RenderError as exc:
+        raise UserError(f"{file}: {exc}") from None
 
 
 def load_config(path: str | Path) -> Config:

@@ -1,10 +1,17 @@
-"""structlog setup: key=value lines for people at a terminal, JSON lines for machines."""
+"""structlog setup: key=value lines for people at a terminal, JSON lines for machines.
+
+Both show times in the configured ``[daemon] timezone`` as ISO 8601 with the offset
+(``2026-12-03T00:12:27+08:00``): the database keeps UTC, people read local time, and a
+machine reading JSON still gets an unambiguous instant. A datetime passed as a log value
+is rendered the same way, never as Python's ``datetime.datetime(...)`` repr.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
 from collections.abc import MutableMapping
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 import structlog
@@ -28,16 +35,38 @@ class _ScrubFilter(logging.Filter):
         return True
 
 
-def configure_logging(*, json: bool = False, level: int = logging.INFO) -> None:
+class _LocalTimes:
+    """Stamps each event and renders every datetime value in one time zone."""
+
+    def __init__(self, tz: tzinfo) -> None:
+        self.tz = tz
+
+    def __call__(self, _logger: Any, _name: str, event: MutableMapping[str, Any]) -> Any:
+        for key, value in event.items():
+            if isinstance(value, datetime):
+                event[key] = self.show(value)
+            elif isinstance(value, date):
+                event[key] = value.isoformat()
+        event["timestamp"] = self.show(datetime.now(UTC))
+        return event
+
+    def show(self, moment: datetime) -> str:
+        if moment.tzinfo is None:  # the database's naive values are UTC
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(self.tz).isoformat(timespec="seconds")
+
+
+def configure_logging(*, json: bool = False, level: int = logging.INFO, tz: tzinfo = UTC) -> None:
+    """Logging for one command run; ``tz`` is the config's ``[daemon] timezone``."""
     renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer(ensure_ascii=False)
+        structlog.processors.JSONRenderer(ensure_ascii=False, default=str)
         if json
         else structlog.dev.ConsoleRenderer(colors=False)
     )
     structlog.configure(
         processors=[
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _LocalTimes(tz),
             structlog.processors.format_exc_info,
             _scrub_event,
             renderer,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import ParamSpec, TypeVar
 
@@ -29,19 +29,25 @@ from daemon.silence import (
     silence,
     update_retries,
 )
-from rules import Document, Hit, TopicMatch, TopicRule
+from rules import Document, Hit, TopicRule
 from rules.cache import compile_cached
 from rules.normalize import normalize
-from storage.articles import KnownUrls, sketch_drafts, store_articles, store_matches
+from storage.articles import (
+    KnownUrls,
+    join_parts,
+    sketch_drafts,
+    store_articles,
+    store_matches,
+)
 from storage.catalog import (
     RunValidators,
+    changed_topics,
     record_alerted,
     record_failure,
     record_success,
     sync_catalog,
 )
 from storage.db import Database
-from storage.dedup.joins import join_continuations
 from storage.history import article_days, last_article_at
 from storage.identity import DatabaseIdentityError
 from storage.models import Article, Source
@@ -69,6 +75,11 @@ class SourceReport:
     retry_at: datetime | None = None
     # Another instance has this cycle's run (several daemons on one PostgreSQL).
     elsewhere: bool = False
+    # The database refused the run's writes (read-only, unreachable): not a source problem.
+    storage_failed: bool = False
+    # New articles matched in this run, and how many of them each topic matched.
+    matched_articles: int = 0
+    topic_counts: Counter[str] = field(default_factory=Counter)
 
 
 def first_line(exc: BaseException) -> str:
@@ -148,8 +159,11 @@ class Pipeline:
         self._flagged_broad: set[str] = set()
 
     async def prepare(self) -> None:
-        """Mirror config into the database (sources, topics, channels)."""
+        """Mirror config into the database (sources, topics, channels), then backfill
+        the topics that are new or changed and ask for it."""
+        wanted = [(t.name, t.query) for t in self.config.topics if t.backfill]
         async with self.db.writing() as session:
+            changed = set(await changed_topics(session, wanted))
             self.sources = await sync_catalog(
                 session,
                 ((s.name, s.kind, display_url(s.url)) for s in self.config.sources),
@@ -157,6 +171,13 @@ class Pipeline:
                 ((c.name, c.mode, recipients(c)) for c in self.config.channels),
             )
             await session.commit()
+        # here, not at the top: daemon.backfill reuses this module's matching helpers
+        from daemon.backfill import backfill
+
+        for topic in self.config.topics:
+            if topic.name in changed and topic.backfill:
+                since = utcnow() - timedelta(seconds=topic.backfill)
+                await backfill(self.db, self.config, [topic], since)
 
     async def reload(self, config: Config) -> None:
         """Switch to an edited config: the matcher recompiles off the loop, catalog resyncs."""
@@ -282,12 +303,14 @@ class Pipeline:
             report.new = report.matched = report.owed = 0
             report.error = f"storing failed: {first_line(exc)}"
             if isinstance(exc, DBAPIError | OSError):
+                report.storage_failed = True
                 await self.storage_failed(exc)
             else:
                 log.exception("storing failed", source=spec.name)
             await self._record_failure(spec, report, None, False)
             return report
         await self._storage_recovered()
+        await self._flag_broad_topics(spec, report)
         if broken:
             log.warning(
                 "articles skipped",
@@ -321,6 +344,7 @@ class Pipeline:
             report.retry_at = None
         except (DBAPIError, OSError) as exc:
             report.retry_at = None
+            report.storage_failed = True
             await self.storage_failed(exc)
 
     async def storage_failed(self, exc: BaseException) -> None:
@@ -372,10 +396,8 @@ class Pipeline:
         assert report.error is not None and report.retry_at is not None
         if merged.alerted_at is not None:
             return
-        body = (
-            f"{display_url(spec.url)}\n错误: {report.error}\n"
-            f"下次尝试: {report.retry_at.isoformat(timespec='seconds')}"
-        )
+        retry = report.retry_at.astimezone(self.config.tz).isoformat(timespec="seconds")
+        body = f"{display_url(spec.url)}\n错误: {report.error}\n下次尝试: {retry}"
         undelivered = await alert_operator(self.config, subject, body)
         if undelivered is None or self.config.daemon.admin_channel is None:
             async with self.db.writing() as session:
@@ -407,20 +429,26 @@ class Pipeline:
     ) -> None:
         known = await known_urls(d.url for d in drafts)
         fresh = [d for d in drafts if d.url not in known]
-        join_continuations(fresh)
-        # A part joined into its head is matched as part of the head's text only.
+        async with self.db.session() as session:
+            into_stored = await join_parts(session, source, fresh)
+        # A part joined into a head of this batch is matched as part of the head's text
+        # only; one joined into a stored head (already matched) is matched on its own.
+        matched = [not d.continuation_of or d.url in into_stored for d in fresh]
         documents = [
             Document(id=str(i), title=d.title, text=d.text, source=spec.name, place=d.place)
-            for i, d in enumerate(fresh)
-            if not d.continuation_of
+            for i, (d, match_it) in enumerate(zip(fresh, matched, strict=True))
+            if match_it
         ]
         results = iter(await run_cpu(self.matcher.match_many, documents))
-        found = [[] if d.continuation_of else next(results) for d in fresh]
-        await self._flag_broad_topics(spec, found)
+        found = [next(results) if match_it else [] for match_it in matched]
+        report.matched_articles = len(found)
+        report.topic_counts = Counter(t for matches in found for t in {m.topic for m in matches})
         sketches = await run_cpu(sketch_drafts, fresh, self.config.dedup)
         async with self.db.writing() as session:
             merged = await session.merge(source)
-            stored = await store_articles(session, merged, fresh, self.config.dedup, sketches)
+            stored = await store_articles(
+                session, merged, fresh, self.config.dedup, sketches, into_stored
+            )
             pairs: list[tuple[Article, str, list[list[object]]]] = []
             for draft, article, matches in zip(fresh, stored, found, strict=True):
                 if article is None:
@@ -475,15 +503,13 @@ class Pipeline:
         quiet = silence(days, last, now, spec.silent_after)
         return quiet.reason() if quiet else None
 
-    async def _flag_broad_topics(self, spec: SourceConfig, found: list[list[TopicMatch]]) -> None:
-        """Tell the operator (once per topic and process) about a topic matching too much."""
-        if len(found) < BROAD_MIN_ARTICLES:
+    async def _flag_broad_topics(self, spec: SourceConfig, report: SourceReport) -> None:
+        """Tell the operator (once per topic and process) about a topic matching too much
+        of a fetched run: it is almost certainly too broad, and floods whoever gets it."""
+        if report.matched_articles < BROAD_MIN_ARTICLES:
             return
-        counts = Counter(
-            m.topic for matches in found for m in {x.topic: x for x in matches}.values()
-        )
-        for topic, count in counts.items():
-            share = count / len(found)
+        for topic, count in report.topic_counts.items():
+            share = count / report.matched_articles
             if share <= BROAD_SHARE or topic in self._flagged_broad:
                 continue
             self._flagged_broad.add(topic)
@@ -491,7 +517,7 @@ class Pipeline:
             await alert_operator(
                 self.config,
                 f"主题 {topic} 范围过宽",
-                f"matched {count} of {len(found)} new articles of {spec.name} "
+                f"matched {count} of {report.matched_articles} new articles of {spec.name} "
                 f"({share:.0%}); narrow its query",
             )
 
@@ -503,8 +529,21 @@ class Pipeline:
             return DeliveryReport()
         return await self.outbox.deliver_due()
 
-    async def cycle(self) -> tuple[list[SourceReport], DeliveryReport]:
-        """Every enabled source once (hosts are paced by the fetcher), then deliveries."""
+    async def cycle(
+        self, on_source: Callable[[SourceReport], None] | None = None
+    ) -> tuple[list[SourceReport], DeliveryReport]:
+        """Every enabled source once (hosts are paced by the fetcher), then deliveries.
+
+        ``on_source`` hears of each source as it finishes, so ``tingfeng once`` can show
+        progress instead of seconds of silence.
+        """
+
+        async def run(spec: SourceConfig) -> SourceReport:
+            report = await self.run_source(spec)
+            if on_source is not None:
+                on_source(report)
+            return report
+
         specs = [s for s in self.config.sources if s.enabled]
-        reports = await asyncio.gather(*(self.run_source(s) for s in specs))
+        reports = await asyncio.gather(*(run(s) for s in specs))
         return list(reports), await self.deliver()

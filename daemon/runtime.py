@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import DBAPIError
+
 from daemon.config import Config
 from daemon.errors import UserError
 from storage.db import Database, StorageError
@@ -36,5 +38,9 @@ async def open_pipeline(config: Config) -> AsyncIterator[Pipeline]:
 
     async with open_database(config) as db, Fetcher(config.fetch) as fetcher:
         pipeline = Pipeline(config, db, fetcher)
-        await pipeline.prepare()
+        try:
+            await pipeline.prepare()
+        except DBAPIError as exc:
+            reason = str(exc.orig or exc).splitlines()[0]
+            raise UserError(f"storage.url: cannot record the config's sources: {reason}") from None
         yield pipeline

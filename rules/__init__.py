@@ -6,12 +6,13 @@ synchronous and CPU-bound, so the daemon runs it in a worker thread.
 
 from rules.compile import Matcher, RuleError, compile_rules
 from rules.model import Document, Hit, Mode, TopicMatch, TopicRule, combined_text
-from rules.normalize import fold, match_form, normalize
+from rules.normalize import Mapped, fold, match_form, normalize, normalize_mapped
 from rules.query import Query, QuerySyntaxError, parse_query
 
 __all__ = [
     "Document",
     "Hit",
+    "Mapped",
     "Matcher",
     "Mode",
     "Query",
@@ -24,5 +25,6 @@ __all__ = [
     "fold",
     "match_form",
     "normalize",
+    "normalize_mapped",
     "parse_query",
 ]

@@ -141,21 +141,13 @@ def load_dictionary(directory: Path) -> tuple[dict[str, float], float] | None:
 def compile_cached(
     rules: Sequence[TopicRule], directory: Path | None = None, *, defer_dictionary: bool = False
 ) -> Matcher:
-    """:func:`compile_rules`, reusing and refreshing the plan cached for these rules.
-
-    With a cached plan the matcher's dictionary is built now, unless
-    ``defer_dictionary``: then on the first word check, if one comes (a one-off
-    command). A daemon wants it now: building it later, in the worker thread that
-    matches, would hold the GIL long enough to stall the event loop.
-    """
+    """:func:`compile_rules`, reusing and refreshing the plan cached for these rules."""
     directory = directory if directory is not None else cache_dir()
     if directory is None:
         return compile_rules(rules)
     key = rules_key(rules)
     plan = load_plan(directory, key)
-    matcher = compile_rules(rules, plan)
+    matcher = compile_rules(rules, plan, defer_dictionary=defer_dictionary)
     if matcher.plan != plan:
         save_plan(directory, key, matcher.plan)
-    if not defer_dictionary:
-        matcher.prepare()
     return matcher

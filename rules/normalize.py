@@ -8,9 +8,11 @@ whitespace runs folded to a single space.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import unicodedata
+from dataclasses import dataclass
 
 # Ideographs (BMP, compatibility, extension planes), CJK punctuation and the
 # full-width punctuation NFKC leaves alone; whitespace between two of these is a
@@ -31,6 +33,95 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold()
     text = _CJK_GAP.sub("", text)
     return _SPACE_RUN.sub(" ", text).strip()
+
+
+# Marks NFKC composes onto the character before them (é = e + U+0301, が = か + U+3099):
+# such a cluster is normalised as one unit so the map stays exact.
+_COMBINING = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f\u3099\u309a"
+_CLUSTER = re.compile(f"(?s).[{_COMBINING}]*")
+_HAS_COMBINING = re.compile(f"[{_COMBINING}]")
+_CJK_CHAR = re.compile(f"[{_CJK_CLASS}]")
+
+
+@dataclass(frozen=True, slots=True)
+class Mapped:
+    """``normalize(original)`` plus where each of its characters came from.
+
+    ``starts[i]``/``ends[i]`` are the span in the original that produced character
+    ``i`` of ``text``, so a hit found in normalised text is quoted from the original.
+    """
+
+    text: str
+    starts: list[int]
+    ends: list[int]
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """The original span that normalised ``[start, end)`` came from."""
+        if not self.text or start >= end:
+            return 0, 0
+        start = min(max(start, 0), len(self.text) - 1)
+        end = min(max(end, start + 1), len(self.text))
+        return self.starts[start], self.ends[end - 1]
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold_char(unit: str) -> str:
+    return unicodedata.normalize("NFKC", unit).casefold()
+
+
+def normalize_mapped(original: str) -> Mapped:
+    """:func:`normalize` that also keeps the offset map back into ``original``.
+
+    Only alerts and quotes call it (never the matcher's hot path), on one article at
+    a time; it gives exactly ``normalize(original)`` (tests check it on varied text).
+    """
+    chars: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    if _HAS_COMBINING.search(original):
+        units = [(m.start(), m.group()) for m in _CLUSTER.finditer(original)]
+    else:
+        # most characters normalise to themselves: copy those runs whole, visit the rest
+        changing = {c for c in set(original) if _fold_char(c) != c}
+        units = [(i, c) for i, c in enumerate(original) if c in changing] if changing else []
+    kept = 0
+    for pos, unit in units:
+        chars.append(original[kept:pos])
+        starts.extend(range(kept, pos))
+        ends.extend(range(kept + 1, pos + 1))
+        piece = _fold_char(unit)
+        end = pos + len(unit)
+        chars.append(piece)
+        starts.extend([pos] * len(piece))
+        ends.extend([end] * len(piece))
+        kept = end
+    chars.append(original[kept:])
+    starts.extend(range(kept, len(original)))
+    ends.extend(range(kept + 1, len(original) + 1))
+    folded = "".join(chars)
+    out: list[str] = []
+    out_starts: list[int] = []
+    out_ends: list[int] = []
+    kept = 0
+    for run in _SPACE_RUN.finditer(folded):
+        lo, hi = run.span()
+        out.append(folded[kept:lo])
+        out_starts += starts[kept:lo]
+        out_ends += ends[kept:lo]
+        kept = hi
+        inner = lo > 0 and hi < len(folded)
+        if inner and _CJK_CHAR.match(folded[lo - 1]) and _CJK_CHAR.match(folded[hi]):
+            continue
+        out.append(" ")
+        out_starts.append(starts[lo])
+        out_ends.append(ends[hi - 1])
+    out.append(folded[kept:])
+    out_starts += starts[kept:]
+    out_ends += ends[kept:]
+    text = "".join(out)
+    lead = len(text) - len(text.lstrip(" "))
+    trail = len(text.rstrip(" "))
+    return Mapped(text[lead:trail], out_starts[lead:trail], out_ends[lead:trail])
 
 
 def _load_trad_to_simp() -> dict[int, int]:

@@ -19,7 +19,7 @@ from storage.db import Database
 from storage.dedup.clusters import find_cluster
 from storage.dedup.config import DedupConfig
 from storage.dedup.index import add_band_keys
-from storage.dedup.joins import join_text, page_order, pick_head
+from storage.dedup.joins import StoredHead, join_continuations, join_text, page_order
 from storage.dedup.minhash import Sketch, sketch
 from storage.deliveries import owe
 from storage.models import Article, Channel, Match, Source, Topic
@@ -68,24 +68,34 @@ def sketch_drafts(drafts: Sequence[ArticleDraft], cfg: DedupConfig) -> list[Sket
     return [sketch(d.title, d.text, cfg) for d in drafts]
 
 
-async def _stored_head(
-    session: AsyncSession, source: Source, draft: ArticleDraft
-) -> Article | None:
-    """The stored first part a continued draft belongs to (same source, not yet joined)."""
-    rows = await session.exec(
-        select(Article)
-        .where(Article.source_id == source.id)
-        .order_by(col(Article.id).desc())
-        .limit(_RECENT_HEADS)
-    )
-    heads = [a for a in rows if a.extra.get("continued_to") and not a.extra.get("parts")]
-    index = pick_head(
-        draft.title,
-        draft.page,
-        draft.continued_from,
-        [(a.title, a.page, a.extra["continued_to"]) for a in heads],
-    )
-    return heads[index] if index is not None else None
+async def join_parts(
+    session: AsyncSession, source: Source, drafts: list[ArticleDraft]
+) -> dict[str, str]:
+    """Join a run's continued parts into their heads, in the batch or stored by earlier runs.
+
+    The one joining step of a run (see ``storage.dedup.joins``); pass what it returns
+    to ``store_articles``, which extends the stored heads.
+    """
+    stored: list[StoredHead] = []
+    if any(d.continued_from for d in drafts):
+        rows = await session.exec(
+            select(Article)
+            .where(Article.source_id == source.id)
+            .order_by(col(Article.id).desc())
+            .limit(_RECENT_HEADS)
+        )
+        stored = [
+            StoredHead(
+                url=a.url,
+                title=a.title,
+                page=a.page,
+                continued_to=a.extra["continued_to"],
+                root=a.extra.get("continuation_of") or a.url,
+            )
+            for a in rows
+            if a.extra.get("continued_to") and not a.extra.get("parts")
+        ]
+    return join_continuations(drafts, stored)
 
 
 async def _by_url(session: AsyncSession, url: str) -> Article | None:
@@ -93,28 +103,22 @@ async def _by_url(session: AsyncSession, url: str) -> Article | None:
     return found.first()
 
 
-async def _root(session: AsyncSession, head: Article) -> Article:
-    """The first part of a chain of continuations."""
-    while head.extra.get("continuation_of"):
-        parent = await _by_url(session, head.extra["continuation_of"])
-        if parent is None:
-            break
-        head = parent
-    return head
+def _add_part(article: Article, part_url: str) -> None:
+    article.extra = {**article.extra, "parts": [*article.extra.get("parts", []), part_url]}
 
 
-async def _join_stored(session: AsyncSession, source: Source, draft: ArticleDraft) -> None:
-    """Append a continued part to its stored head, if one is found, and mark the part."""
-    head = await _stored_head(session, source, draft)
-    if head is None:
-        return
-    root = await _root(session, head)
-    root.text = join_text(root.text, draft.text)
-    head.extra = {**head.extra, "parts": [*head.extra.get("parts", []), draft.url]}
-    if root is not head:
-        root.extra = {**root.extra, "parts": [*root.extra.get("parts", []), draft.url]}
-    draft.continuation_of = root.url
-    session.add_all([root, head])
+async def _extend_stored(
+    session: AsyncSession, root: Article, part: ArticleDraft, head_url: str
+) -> None:
+    """Append a part to the stored article it continues; its head is then no longer open."""
+    root.text = join_text(root.text, part.text)
+    _add_part(root, part.url)
+    if head_url and url_key(head_url) != root.url_key:
+        head = await _by_url(session, head_url)
+        if head is not None:
+            _add_part(head, part.url)
+            session.add(head)
+    session.add(root)
 
 
 CLUSTER_LOCKS = 64
@@ -178,17 +182,21 @@ async def store_articles(
     drafts: Sequence[ArticleDraft],
     cfg: DedupConfig | None = None,
     sketches: Sequence[Sketch] | None = None,
+    joined_to_stored: dict[str, str] | None = None,
 ) -> list[Article | None]:
     """Insert drafts not yet stored; returns the new Article per draft (None if known).
 
     Each new article joins a cluster: a continued part its head's, otherwise the
     earliest article with the same content hash, otherwise the earliest confirmed
     near-duplicate, otherwise a new cluster of its own. ``sketches`` (one per
-    draft) lets the caller compute them off the event loop; parts joined in the
-    batch (``join_continuations``) must carry ``continuation_of``.
+    draft) lets the caller compute them off the event loop. Parts must have been
+    joined first (``join_parts``): they carry ``continuation_of``, and
+    ``joined_to_stored`` (what ``join_parts`` returned) names the stored heads whose
+    rows a part extends.
     """
     cfg = cfg or DedupConfig()
     sketches = list(sketches) if sketches is not None else sketch_drafts(drafts, cfg)
+    joined = joined_to_stored or {}
     known = await known_url_keys(session, (d.url for d in drafts))
     out: list[Article | None] = [None] * len(drafts)
     stored: dict[str, Article] = {}
@@ -206,12 +214,11 @@ async def store_articles(
         key = url_key(draft.url)
         if draft.url in known or key in stored:
             continue
-        if draft.continued_from and not draft.continuation_of:
-            await _join_stored(session, source, draft)
         index_it = False
-        if head_url := draft.continuation_of:
-            head = stored.get(url_key(head_url)) or await _by_url(session, head_url)
-            cluster_id = head.cluster_id if head is not None else None
+        root: Article | None = None
+        if root_url := draft.continuation_of:
+            root = stored.get(url_key(root_url)) or await _by_url(session, root_url)
+            cluster_id = root.cluster_id if root is not None else None
         else:
             cluster_id, exact = await find_cluster(session, draft_sketch, cfg)
             index_it = not exact
@@ -236,6 +243,8 @@ async def store_articles(
         if inserted is None:
             continue  # another daemon stored this URL after we looked
         article = inserted
+        if root is not None and url_key(root.url) not in stored:
+            await _extend_stored(session, root, draft, joined.get(draft.url, ""))
         if article.cluster_id is None:
             article.cluster_id = article.id
         if index_it:
@@ -261,6 +270,24 @@ async def _insert_matches(session: AsyncSession, rows: Sequence[Match]) -> None:
         result = await connection.execute(statement, [m.model_dump(exclude={"id"}) for m in chunk])
         for match, new_id in zip(chunk, result.scalars().all(), strict=True):
             match.id = new_id
+
+
+async def new_matches(
+    session: AsyncSession, matches: Sequence[tuple[Article, str, list[list[object]]]]
+) -> list[tuple[Article, str, list[list[object]]]]:
+    """The (article, topic, hits) of ``matches`` not recorded yet: a backfill re-reads
+    articles a topic may already have matched (under its old query, or an earlier run)."""
+    topic_ids = {t.name: t.id for t in await session.exec(select(Topic))}
+    article_ids = sorted({a.id or 0 for a, _, _ in matches})
+    known: set[tuple[int, int]] = set()
+    for start in range(0, len(article_ids), _MATCH_CHUNK):
+        rows = await session.exec(
+            select(Match.article_id, Match.topic_id).where(
+                col(Match.article_id).in_(article_ids[start : start + _MATCH_CHUNK])
+            )
+        )
+        known.update((a, t) for a, t in rows)
+    return [m for m in matches if (m[0].id or 0, topic_ids.get(m[1]) or 0) not in known]
 
 
 async def store_matches(

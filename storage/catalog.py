@@ -58,6 +58,13 @@ async def sync_catalog(
     return existing
 
 
+async def changed_topics(session: AsyncSession, topics: Iterable[tuple[str, str]]) -> list[str]:
+    """Names among (name, query) ``topics`` that are new to the database or whose query
+    differs from the stored one: those a ``backfill`` applies to (before syncing)."""
+    known = {t.name: t.query for t in await session.exec(select(Topic))}
+    return [name for name, query in topics if known.get(name) != query]
+
+
 async def stored_sources(db: Database) -> dict[str, Source]:
     """Every source row (with its health) by name, including ones no longer configured."""
     async with db.session() as session:

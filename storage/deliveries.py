@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 from sqlalchemy import case, or_, update
 from sqlmodel import col, select
@@ -80,6 +81,8 @@ class Alert:
     published: datetime | None
     text: str
     hits: list[list[object]]
+    page: str = ""  # the 版面 label as printed (``第02版：县域``)
+    pdf: str = ""  # the printed page as a PDF, where the paper offers one
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,6 +376,8 @@ async def alert_for(db: Database, match_id: int) -> Alert:
             published=article.published_at,
             text=article.text,
             hits=match.hits,
+            page=article.page,
+            pdf=str(article.extra.get("pdf") or ""),
         )
 
 
@@ -558,18 +563,29 @@ async def requeue_dead(db: Database, channel_id: int, max_age: float | None) -> 
         return int(result.rowcount or 0)
 
 
-async def listing(
-    db: Database, statuses: Sequence[DeliveryStatus | str]
-) -> list[tuple[Delivery, str]]:
-    """Rows in ``statuses`` with their channel's name, oldest first."""
+class OutboxRow(NamedTuple):
+    """A delivery as a person reads it: which channel, and for an alert which topic and
+    article (a digest has neither)."""
+
+    delivery: Delivery
+    channel: str
+    topic: str | None
+    title: str | None
+
+
+async def listing(db: Database, statuses: Sequence[DeliveryStatus | str]) -> list[OutboxRow]:
+    """Rows in ``statuses`` with their channel's name, topic and article title, oldest first."""
     async with db.session() as session:
         rows = await session.exec(
-            select(Delivery, Channel.name)
+            select(Delivery, Channel.name, Topic.name, Article.title)
             .join(Channel, col(Channel.id) == col(Delivery.channel_id))
+            .outerjoin(Match, col(Match.id) == col(Delivery.match_id))
+            .outerjoin(Topic, col(Topic.id) == col(Match.topic_id))
+            .outerjoin(Article, col(Article.id) == col(Match.article_id))
             .where(col(Delivery.status).in_(statuses))
             .order_by(col(Delivery.id))
         )
-        return list(rows.all())
+        return [OutboxRow(*row) for row in rows.all()]
 
 
 async def retry(db: Database, delivery_id: int | None) -> int:

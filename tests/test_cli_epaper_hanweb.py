@@ -79,7 +79,7 @@ async def test_once_stores_epaper_and_hanweb_articles_and_alerts_once(
 
     assert first.code == 0, first.err
     assert "jnrb: 3 new, 1 matched" in first.out
-    assert "jiaxiang: 3 new, 1 matched" in first.out and "1 article pages failed" in first.out
+    assert "jiaxiang: 3 new, 1 matched" in first.out and "1 article page failed" in first.out
     assert "alerts: 2 sent, 0 failed" in first.out
     assert sorted(m["message"].split("\n")[0] for m in catcher.received) == [
         "全市防汛工作会议召开",

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlmodel import select
 
-from storage.articles import store_articles, store_matches
+from storage.articles import join_parts, store_articles, store_matches
 from storage.catalog import sync_catalog
 from storage.db import Database
 from storage.dedup.clusters import cluster_sources
 from storage.dedup.models import DedupBand
-from storage.models import Article, Delivery, Source
+from storage.models import Article, Delivery, Match, Source
 from tests.dedup_corpus import FOOTER, Corpus
+from tests.notify_support import LPG_TEXT, make_config, seed
+from tests.notify_support import open_db as open_db_for
 from watchers.article import ArticleDraft
 
 TOPICS = {"燃气安全": ["chat"], "防汛": ["chat"]}
@@ -35,8 +39,11 @@ async def prepare(db: Database) -> dict[str, Source]:
 
 
 async def store(db: Database, source: Source, *drafts: ArticleDraft) -> list[Article | None]:
+    """One run's store step: join continued parts (the pipeline's way), then store."""
     async with db.writing() as session:
-        stored = await store_articles(session, await session.merge(source), list(drafts))
+        merged = await session.merge(source)
+        into_stored = await join_parts(session, merged, list(drafts))
+        stored = await store_articles(session, merged, list(drafts), joined_to_stored=into_stored)
         await session.commit()
     return stored
 
@@ -182,4 +189,71 @@ async def test_a_part_arriving_later_joins_its_stored_head(storage_url: str) -> 
     assert joined is not None
     assert joined.text == story.paragraphs[0] + "\n" + story.paragraphs[1]
     assert joined.extra["parts"] == [part.url]
+    await db.close()
+
+
+async def test_parts_of_a_later_run_extend_the_stored_head_once_in_page_order(
+    storage_url: str,
+) -> None:
+    db = await open_db(storage_url)
+    sources = await prepare(db)
+    title = "县统计局改革统计体制"
+    [head] = await store(
+        db,
+        sources["daily"],
+        draft(
+            "http://daily.example/p1/a", title, "第一部分。", page="第01版", continued_to="第2版"
+        ),
+    )
+    third = draft("http://daily.example/p3/a", title, "第三部分。", page="第03版")
+    third.continued_from = "第2版"
+    second = draft("http://daily.example/p2/a", title, "第二部分。", page="第02版")
+    second.continued_from, second.continued_to = "第1版", "第3版"
+    stored = await store(db, sources["daily"], third, second)
+    assert head is not None and all(a is not None for a in stored)
+    async with db.session() as session:
+        joined = await session.get(Article, head.id)
+        rows = list(await session.exec(select(Article).order_by(Article.id)))
+    assert joined is not None
+    assert joined.text == "第一部分。\n第二部分。\n第三部分。"
+    assert joined.extra["parts"] == [second.url, third.url]
+    assert {r.extra.get("continuation_of") for r in rows[1:]} == {head.url}
+    assert {r.cluster_id for r in rows} == {head.id}
+    late = draft("http://daily.example/p2/b", title, "又一个第二部分。", page="第02版")
+    late.continued_from = "第1版"
+    [again] = await store(db, sources["daily"], late)
+    assert again is not None and not again.extra.get("continuation_of")
+    await db.close()
+
+
+async def test_the_run_matches_a_joined_head_once_and_a_late_part_on_its_own(
+    tmp_path: Path,
+) -> None:
+    """Through the pipeline's store step: a part joined in its batch is matched only
+    inside its head's text; a part whose head an earlier run stored is matched itself."""
+    config = make_config(tmp_path, '[[channels]]\nname = "hook"\nurl = "json://127.0.0.1:9/h"\n')
+    db = await open_db_for(config)
+
+    def part(n: int, text: str, page: str, **kw: str) -> tuple[str, ArticleDraft]:
+        item = draft(f"http://daily.example/{n}", "安全检查", text, page=page, **kw)
+        return ("daily", item)
+
+    batch = [part(1, "县应急管理局开展检查。", "第01版", continued_to="第2版")]
+    batch.append(part(2, LPG_TEXT, "第02版", continued_from="第1版"))
+    assert await seed(db, config, batch) == 1
+    later = [part(3, "县里部署防汛工作。", "第01版", continued_to="第4版")]
+    assert await seed(db, config, later) == 0
+    assert await seed(db, config, [part(4, LPG_TEXT, "第04版", continued_from="第1版")]) == 1
+    async with db.session() as session:
+        articles = {a.url[-1]: a for a in await session.exec(select(Article))}
+        matched = {articles_id for articles_id in await session.exec(select(Match.article_id))}
+    assert {a.extra.get("continuation_of", "") for a in articles.values()} == {
+        "",
+        "http://daily.example/1",
+        "http://daily.example/3",
+    }
+    assert matched == {articles["1"].id, articles["4"].id}
+    assert articles["3"].text.endswith(LPG_TEXT) and articles["3"].extra["parts"] == [
+        "http://daily.example/4"
+    ]
     await db.close()

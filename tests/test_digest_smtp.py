@@ -109,15 +109,18 @@ async def test_digest_email_parts_recipients_titles_links_and_marks(
         assert message["Subject"].endswith(" 2个主题 4条")
         html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
         plain = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        assert '<meta charset="utf-8">' in html
         for _, item in ITEMS:
-            assert f'<a href="{item.url}">{item.title}</a>' in html
+            assert f'<a href="{item.url}" style="' in html
+            assert html.count(f">{item.title}</a>") == 1  # the story's title links to it
+            assert html.count(item.title) == 2  # once in the contents, once as the story
             assert item.title in plain and item.url in plain
-        assert "【<mark>液化石油气</mark>】" in html and "【<mark>防汛</mark>】" in html
-        assert "【液化石油气】" in plain
-        assert html.index("燃气安全（3条）") < html.index("防汛（1条）")
-        # grouped by topic, then source: 济宁日报 appears under both topics
-        assert html.count("<h4>济宁日报</h4>") == 2 and html.count("<h4>鱼台融媒</h4>") == 1
-        assert html.index("<h4>鱼台融媒</h4>") < html.index("防汛（1条）")
+        assert ">液化石油气</mark>" in html and ">防汛</mark>" in html
+        assert "【" not in html  # hits are marked once, by <mark>
+        assert "液化石油气" in plain and "<mark" not in plain
+        assert html.index("燃气安全</a>（3条）") < html.index("防汛</a>（1条）")
+        assert html.index("燃气安全（3条）</h2>") < html.index("防汛（1条）</h2>")
+        assert "http" not in html.split("<body", 1)[1].split("href=")[0]  # no external files
     async with db.session() as session:
         statuses = sorted(r.status for r in await session.exec(select(Delivery)))
     assert statuses == ["sent"] * 10
@@ -183,8 +186,9 @@ def test_digest_cli_dry_run_writes_html_and_sends_nothing(tmp_path: Path, smtp: 
     out = tmp_path / "digest.html"
     dry = cli(*args, "--dry-run", "--out", str(out))
     assert dry.code == 0 and "2个主题 4条 (4 items)" in dry.out
-    html = out.read_text()
-    assert all(f'<a href="{item.url}">' in html for _, item in ITEMS)
+    html = out.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in html
+    assert all(f'<a href="{item.url}" style="' in html for _, item in ITEMS)
     assert inbox.messages == []
     unknown = cli(*args, "--channel", "nope")
     assert unknown.code == 2 and 'no digest channel "nope"' in unknown.err

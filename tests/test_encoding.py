@@ -72,6 +72,33 @@ async def test_html_source_reads_big5(tmp_path: Path, serve_app) -> None:  # typ
     assert (article.title, article.text) == (TITLE, BODY)
 
 
+async def test_hanweb_source_reads_big5(tmp_path: Path, serve_app) -> None:  # type: ignore[no-untyped-def]
+    """A Hanweb column and its article in Big5, no charset in the header or the page."""
+    record = f'<li><a href="/art/2024/5/20/art_1_1.html" title="{TITLE}">{TITLE}</a></li>'
+    pages = {
+        "/col/col1/index.html": (
+            "<html><head><title>通知公告</title></head><body><div id='1'>"
+            '<script type="text/xml"><datastore><recordset>'
+            f"<record><![CDATA[{record}]]></record>"
+            "</recordset></datastore></script></div></body></html>"
+        ),
+        "/art/2024/5/20/art_1_1.html": (
+            f'<html><head><meta name="ArticleTitle" content="{TITLE}"></head><body>'
+            f"<!--ContentStart--><div id='zoom'><p>{BODY}</p></div><!--ContentEnd-->"
+            "</body></html>"
+        ),
+    }
+    app, _ = site_app("", encoding="big5", pages=pages)
+    base = await serve_app(app)
+    config = make_config(tmp_path, source("hanweb", f"{base}/col/col1/index.html"))
+
+    report = (await run_sources(config))["hk"]
+
+    assert report.error is None and report.new == 1, report.error
+    (article,) = (await stored(config)).values()
+    assert (article.title, article.text) == (TITLE, BODY)
+
+
 async def test_text_source_reads_big5(tmp_path: Path, serve_app) -> None:  # type: ignore[no-untyped-def]
     app, _ = site_app("", encoding="big5", pages={"/page.txt": PAGE_TEXT})
     base = await serve_app(app)

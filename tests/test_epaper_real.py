@@ -310,7 +310,7 @@ async def test_once_reports_each_real_paper_and_never_ok_for_nothing(
     result = await run_cli("once", "--config", str(config))
 
     assert result.code == 0, result.err
-    assert "kjrb: 4 new, 0 matched, 0 alerts owed, 1 article pages failed" in result.out
+    assert "kjrb: 4 new, 0 matched, 0 alerts owed, 1 article page failed" in result.out
     (jxrb_line,) = [line for line in result.out.splitlines() if line.startswith("jxrb:")]
     assert jxrb_line.startswith(f"jxrb: FAILED: {jxrb}/paperindex.htm: ")
     assert "0 bodies: no article body found (Founder classic article markup)" in jxrb_line

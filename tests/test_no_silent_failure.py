@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -75,6 +76,8 @@ async def test_a_secret_in_a_source_url_never_reaches_any_output(
         assert FEED_TOKEN not in result.out + result.err
     ops = [m for m in catcher.received if m["title"].startswith("[听风·运维]")]
     assert ops and "token=***" in ops[0]["message"]
+    # the operator reads the retry time in [daemon] timezone (default Asia/Shanghai)
+    assert re.search(r"下次尝试: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00", ops[0]["message"])
     assert all(FEED_TOKEN not in m["message"] + m["title"] for m in catcher.received)
     with sqlite3.connect(tmp_path / "t.db") as db:
         assert not any(FEED_TOKEN in line for line in db.iterdump())

@@ -52,7 +52,7 @@ def test_wecom_alert_fits_2048_bytes_and_email_carries_full_snippet() -> None:
     full = snippet_segments(alert, email.snippet_radius)
     assert str(highlight(full, "html")) in html
     assert sum(len(s.text) for s in full) > 2 * email.snippet_radius - 5
-    assert f'<a href="{alert.url}">' in html
+    assert f'<a href="{alert.url}" style=' in html
 
 
 def test_oversized_block_is_cut_at_a_character_boundary_keeping_the_link() -> None:
@@ -69,7 +69,7 @@ def test_oversized_block_is_cut_at_a_character_boundary_keeping_the_link() -> No
 def test_long_digest_splits_for_wecom_between_items() -> None:
     alerts = [long_alert(n) for n in range(30)]
     wecom = SERVICES["wecombot"]
-    subject, body = Renderer(TZ).digest(alerts, date(2024, 6, 8), "text", wecom.snippet_radius)
+    subject, body = Renderer(TZ).digest(alerts, date(2024, 6, 8), "text")
     assert subject == "[听风] 6月8日 1个主题 30条"
     parts = split_message(subject, body, wecom)
     assert len(parts) > 1

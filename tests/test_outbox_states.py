@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import structlog.testing
 from aiohttp import web
 from sqlmodel import select
 
@@ -119,9 +120,11 @@ async def test_dead_letter_alerts_operator_once_lists_and_retries(
     listed = await run_cli(*cli)
     assert listed.code == 0, listed.err
     assert "\tchat\tdead\tattempts=2\t" in listed.out and "500" in listed.out
+    # which topic and article the row is for
+    assert "\talert\t燃气安全\t液化气专项整治第1期\tchat\t" in listed.out
     assert TOKEN not in listed.out
     retried = await run_cli(*cli, "retry", "--all-dead")
-    assert retried.code == 0 and "1 deliveries due again" in retried.out
+    assert retried.code == 0 and "1 delivery due again" in retried.out
     pending = await run_cli(*cli, "--status", "pending")
     assert pending.code == 0 and "\tchat\tpending\tattempts=0\t" in pending.out
     missing = await run_cli(*cli, "retry", "99")
@@ -130,6 +133,14 @@ async def test_dead_letter_alerts_operator_once_lists_and_retries(
 
 @pytest.mark.slow
 @pytest.mark.timeout(300)  # real daemons; slow to start on a loaded machine
+def channel_news(receiver: Receiver) -> list[dict[str, Any]]:
+    """Operator messages about channels (seeding 21 matching articles in one run also
+    flags the topic as too broad, which is not what these tests count)."""
+    return [b for b in receiver.bodies if b["title"].startswith("[听风·运维] 渠道 ")]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)  # a real daemon; slow to start on a loaded machine
 async def test_channel_outage_alerts_once_and_recovery_requeues_its_dead_rows(
     tmp_path: Path, receiver: Receiver, storage_url: str
 ) -> None:
@@ -153,21 +164,67 @@ async def test_channel_outage_alerts_once_and_recovery_requeues_its_dead_rows(
     await seed(db, config, [("鱼台融媒", draft(n)) for n in range(21)])
     daemon = await DaemonProcess(tmp_path / "config.toml", tmp_path / "run.log").start()
     try:
-        assert await wait_until(lambda: len(receiver.bodies) >= 1, 60)
-        assert not await wait_until(lambda: len(receiver.bodies) > 1, 2)
+        assert await wait_until(lambda: len(channel_news(receiver)) >= 1, 60)
+        assert not await wait_until(lambda: len(channel_news(receiver)) > 1, 2)
         assert (await row_statuses(db)) == {"dead": 21}
         down["on"] = False
         await seed(db, config, [("鱼台融媒", draft(21))])  # a later alert gets through
         assert await wait_until(lambda: len(set(article_urls(broken.bodies))) >= 22, 60)
-        assert await wait_until(lambda: len(receiver.bodies) >= 2, 30)
-        assert not await wait_until(lambda: len(receiver.bodies) > 2, 2)
+        assert await wait_until(lambda: len(channel_news(receiver)) >= 2, 30)
+        assert not await wait_until(lambda: len(channel_news(receiver)) > 2, 2)
     finally:
         assert await daemon.stop() == 0
         await broken.stop()
-    outage, recovery = receiver.bodies
+    outage, recovery = channel_news(receiver)
     assert outage["title"] == "[听风·运维] 渠道 chat 投递失败：21 条已放弃"
     assert "500" in outage["message"]
     assert recovery["title"] == "[听风·运维] 渠道 chat 已恢复：21 条重新排队"
     assert (await row_statuses(db)) == {"sent": 22}
     assert Counter(article_urls(broken.bodies)).most_common(1)[0][1] == 1
     await db.close()
+
+
+async def test_rows_of_a_removed_channel_go_dead_and_the_operator_hears_once(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    admin = f'[[channels]]\nname = "admin"\nurl = "json://127.0.0.1:{receiver.port}/admin"\n'
+    settings = 'max_attempts = 1\nadmin_channel = "admin"'
+    config = make_config(
+        tmp_path,
+        f'[[channels]]\nname = "chat"\nurl = "json://127.0.0.1:{receiver.port}/chat"\n{admin}',
+        daemon=settings,
+        topics='[[topics]]\nname = "燃气安全"\nquery = "液化气"\nchannels = ["chat"]\n',
+    )
+    db = await open_db(config)
+    await seed(db, config, [("鱼台融媒", draft(n)) for n in range(3)])
+    edited = make_config(
+        tmp_path,
+        admin,
+        daemon=settings,
+        topics='[[topics]]\nname = "燃气安全"\nquery = "液化气"\nchannels = ["admin"]\n',
+    )
+    report = await deliver_due(db, edited)
+    assert (report.sent, report.dead) == (0, 3)
+    assert report.errors == ["channel is no longer in the config"] * 3
+    await deliver_due(db, edited)
+    (alert,) = receiver.bodies
+    assert alert["title"] == "[听风·运维] 渠道 chat 已从配置中删除：3 条已放弃"
+    assert await row_statuses(db) == {"dead": 3}
+    await db.close()
+
+
+async def test_each_delivery_is_logged_with_topic_channel_and_title(
+    tmp_path: Path, receiver: Receiver, storage_url: str
+) -> None:
+    config = make_config(
+        tmp_path,
+        f'[[channels]]\nname = "ops-chat"\nurl = "json://127.0.0.1:{receiver.port}/"\n',
+        topics='[[topics]]\nname = "燃气安全"\nquery = "液化气"\nchannels = ["ops-chat"]\n',
+        storage_url=storage_url,
+    )
+    db = await open_db(config)
+    await seed(db, config, [("鱼台融媒", draft(1, title="鱼台县开展液化气钢瓶专项整治行动"))])
+    with structlog.testing.capture_logs() as logged:
+        assert (await deliver_due(db, config)).sent == 1
+    await db.close()
+    assert "sent 燃气安全 → ops-chat: 鱼台县开展液化气钢瓶专…" in [e["event"] for e in logged]

@@ -7,6 +7,8 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+import openpyxl
+
 from tests.cli_runner import run_cli
 from tests.conftest import Catcher, Site
 
@@ -190,7 +192,31 @@ async def test_export_lists_articles_with_topics_and_clusters(
     assert by_title["县医院开展义诊活动"]["topics"] == []
     assert by_title["我县开展燃气安全大检查"]["published"] == "2024-05-20T10:30:00+08:00"
     csv_out = await run_cli("export", "--config", str(config), "--format", "csv")
-    assert csv_out.out.splitlines()[0].startswith("id,source,url,title")
+    assert csv_out.out.splitlines()[0].startswith("id,source,url,title")  # a pipe: plain
+    csv_path = tmp_path / "articles.csv"
+    await run_cli("export", "--config", str(config), "--format", "csv", "--out", str(csv_path))
+    # In a file, the byte-order mark makes Excel on Chinese Windows read UTF-8, not GBK.
+    assert csv_path.read_bytes().startswith("\ufeffid,source,url,title".encode())
+    assert "我县开展燃气安全大检查" in csv_path.read_text(encoding="utf-8-sig")
+
+    book_path = tmp_path / "articles.xlsx"
+    xlsx = await run_cli(
+        "export", "--config", str(config), "--format", "xlsx", "--out", str(book_path)
+    )
+    assert xlsx.code == 0 and xlsx.out == ""
+    sheet = openpyxl.load_workbook(book_path).active
+    assert sheet is not None
+    header = [cell.value for cell in sheet[1]]
+    assert header[:4] == ["id", "source", "url", "title"] and {"page", "pdf"} <= set(header)
+    rows = {row[3].value: row for row in sheet.iter_rows(min_row=2)}
+    assert set(rows) == set(by_title)
+    link = rows["我县开展燃气安全大检查"][2]
+    assert link.hyperlink is not None and link.hyperlink.target == link.value
+    assert link.value == by_title["我县开展燃气安全大检查"]["url"]
+    assert sheet.column_dimensions["D"].width == 50  # the title column is wide
+
+    no_out = await run_cli("export", "--config", str(config), "--format", "xlsx")
+    assert no_out.code == 2 and "--out PATH" in no_out.err
 
 
 async def test_a_storage_failure_costs_one_source_not_the_cycle(
@@ -220,3 +246,46 @@ async def test_a_storage_failure_costs_one_source_not_the_cycle(
         "市场监管局检查充装站",
         "我县开展燃气安全大检查",
     ]
+
+
+async def test_a_new_topic_with_backfill_alerts_stored_articles_once(
+    site: Site, catcher: Catcher, write_config: Callable[[str], Path], tmp_path: Path
+) -> None:
+    build_site(site)
+    text = config_text(tmp_path, site, catcher.url)
+    config = write_config(text)
+    assert (await run_cli("once", "--config", str(config))).code == 0
+    assert len(catcher.received) == 2  # the two 燃气 stories
+
+    # added the day after: 义诊 was collected yesterday, 小麦 has no backfill
+    config.write_text(
+        text
+        + '\n[[topics]]\nname = "义诊"\nquery = "义诊"\nbackfill = "3d"\nchannels = ["catch"]\n'
+        + '\n[[topics]]\nname = "小麦"\nquery = "小麦"\nchannels = ["catch"]\n',
+        encoding="utf-8",
+    )
+    second = await run_cli("once", "--config", str(config))
+    assert second.code == 0, second.err
+    assert [m["message"].split("\n")[0] for m in catcher.received[2:]] == ["县医院开展义诊活动"]
+    assert [m["title"] for m in catcher.received[2:]] == ["[听风] 义诊"]
+
+    assert (await run_cli("once", "--config", str(config))).code == 0
+    assert len(catcher.received) == 3  # owed once, not at every start
+
+    # on demand: the topics without backfill get their stored matches too, once
+    sent = await run_cli("match", "--stored", "--send", "--config", str(config))
+    assert sent.code == 0, sent.err
+    assert "backfill: 1 new match in 4 articles, 1 alert owed" in sent.out
+    assert [m["title"] for m in catcher.received[3:]] == ["[听风] 小麦"]
+    again = await run_cli("match", "--stored", "--send", "--config", str(config))
+    assert "backfill: 0 new matches in 4 articles, 0 alerts owed" in again.out
+    assert len(catcher.received) == 4
+
+
+async def test_a_backfill_span_is_checked_like_every_duration(
+    write_config: Callable[[str], Path], tmp_path: Path
+) -> None:
+    config = write_config('[[topics]]\nname = "义诊"\nquery = "义诊"\nbackfill = "3x"\n')
+    result = await run_cli("check-config", "--config", str(config))
+    assert result.code == 2
+    assert f"{config}:4 topics[0].backfill:" in result.err and "3x" in result.err

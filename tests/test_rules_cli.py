@@ -49,6 +49,13 @@ def test_match_prints_one_line_per_match_with_combined_spans(tmp_path: Path) -> 
             assert combined[start:end] == term
     assert lines[1]["fields"] == ["title", "text"]
     assert lines[0]["terms"] == ["液化石油气", "检查"]
+    assert "quotes" not in lines[0]
+    quoted = _run("match", "--rules", str(rules), "--input", str(data), "--quotes")
+    first = json.loads(quoted.out.splitlines()[0])
+    assert first["hits"] == lines[0]["hits"]  # the contract is unchanged
+    assert ["text", 2, 8, "液\n化石油气"] in first["quotes"]
+    for field, start, end, quote in first["quotes"]:
+        assert articles[0][field][start:end] == quote
 
 
 def test_match_bad_input_line_names_line_number(tmp_path: Path) -> None:
@@ -84,7 +91,8 @@ def test_match_bad_rules_file_points_at_topic_and_column(tmp_path: Path) -> None
 def test_rules_test_marks_hits_and_sets_exit_code() -> None:
     proc = _run("rules", "test", "液化石油气 NEAR/5 检查", "--text", "瓶装液\n化石油氣安全检查")
     assert proc.code == 0, proc.err
-    expected = ["match: 液化石油气, 检查", "text: 瓶装【液化石油氣】安全【检查】"]
+    # the text as given: the wrap and the traditional form stay, inside the marks
+    expected = ["match: 液化石油气, 检查", "text: 瓶装【液", "化石油氣】安全【检查】"]
     assert proc.out.splitlines() == expected
     proc = _run("rules", "test", "化石", "--text", "液化石油气")
     assert (proc.code, proc.out.strip()) == (1, "no match")

@@ -24,7 +24,7 @@ from aiohttp import web
 
 from tests.conftest import Catcher
 from tests.test_daemon_run import start_daemon
-from tests.test_storage_identity import alerts, wait_for
+from tests.test_storage_identity import alerts, run_process, wait_for
 
 SOURCES = [f"s{i}" for i in range(5)] + ["slow"]
 EVERY = 10.0
@@ -95,6 +95,7 @@ async def claimed_by(pg_url: str, source: str) -> str | None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)  # real daemons; slow to start on a loaded machine
 async def test_three_instances_fetch_each_source_once_per_cycle_and_survive_a_kill(
     serve_app: Callable[..., object],
     catcher: Catcher,
@@ -141,3 +142,73 @@ async def test_three_instances_fetch_each_source_once_per_cycle_and_survive_a_ki
     for log in logs:
         before_stop = log.split('"event": "stopping: waiting for running jobs"')[0]
         assert "Traceback" not in before_stop and "IntegrityError" not in before_stop, log
+
+
+STORY = (
+    "本报讯 县应急管理局联合市场监管部门对全县瓶装液化石油气经营网点开展专项检查，"
+    "共排查隐患十二处，责令整改八家，约谈企业负责人三名，并对两家无证经营点依法取缔。"
+)
+
+
+def copy_feed(name: str) -> str:
+    """The same story as another paper carries it: its own URL, the same words."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title>'
+        f"<item><title>全县开展液化石油气专项检查</title>"
+        f"<link>http://example.invalid/{name}/story.html</link>"
+        f"<pubDate>{format_datetime(datetime.now(UTC))}</pubDate>"
+        f"<description>{STORY}</description></item></channel></rss>"
+    )
+
+
+def copies_app() -> web.Application:
+    async def serve(request: web.Request) -> web.Response:
+        return web.Response(
+            text=copy_feed(request.match_info["name"]), content_type="application/rss+xml"
+        )
+
+    app = web.Application()
+    app.router.add_get("/{name}.xml", serve)
+    return app
+
+
+def copies_config(storage: str, base: str, catch: str) -> str:
+    sources = "".join(
+        f'\n[[sources]]\nname = "{n}"\nkind = "feed"\nurl = "{base}/{n}.xml"\n'
+        for n in ("paper-a", "paper-b", "paper-c")
+    )
+    return (
+        f'[storage]\nurl = "{storage}"\n\n[fetch]\nper_host_delay = "0s"\n'
+        f"per_host_concurrency = 4\n{sources}\n"
+        '[[topics]]\nname = "燃气"\nquery = "液化石油气"\nchannels = ["catch"]\n\n'
+        f'[[channels]]\nname = "catch"\nurl = "{catch}"\n'
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)  # real daemons; slow to start on a loaded machine
+async def test_two_daemons_storing_one_story_at_once_make_one_cluster_and_one_alert(
+    serve_app: Callable[..., object],
+    catcher: Catcher,
+    write_config: Callable[[str], Path],
+    storage_url: str,
+) -> None:
+    base = await serve_app(copies_app())  # type: ignore[misc]
+    config = write_config(copies_config(storage_url, str(base), catcher.url))
+    if storage_url.startswith("sqlite"):
+        # created first: SQLite is single-instance, two daemons never create one together
+        assert (await run_process("sources", "--config", str(config))).code == 0
+
+    runs = await asyncio.gather(*(run_process("once", "--config", str(config)) for _ in range(2)))
+
+    for run in runs:
+        assert "IntegrityError" not in run.out + run.err and "Traceback" not in run.err, run
+    if storage_url.startswith("postgresql"):
+        conn = await asyncpg.connect(storage_url)
+        try:
+            clusters = await conn.fetchval("SELECT count(DISTINCT cluster_id) FROM articles")
+            stored = await conn.fetchval("SELECT count(*) FROM articles")
+        finally:
+            await conn.close()
+        assert (stored, clusters) == (3, 1)
+        assert len(alerts(catcher)) == 1

@@ -112,6 +112,7 @@ async def run_process(*args: str) -> CliResult:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)  # real daemons; slow to start on a loaded machine
 async def test_deleted_database_stops_the_daemon_and_a_restart_does_not_flood(
     site: Site, catcher: Catcher, write_config: Callable[[str], Path], tmp_path: Path
 ) -> None:
@@ -143,6 +144,7 @@ async def test_deleted_database_stops_the_daemon_and_a_restart_does_not_flood(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)  # real daemons; slow to start on a loaded machine
 async def test_replaced_database_stops_the_daemon(
     site: Site, catcher: Catcher, write_config: Callable[[str], Path], tmp_path: Path
 ) -> None:
@@ -170,6 +172,7 @@ async def test_replaced_database_stops_the_daemon(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)  # real daemons; slow to start on a loaded machine
 async def test_read_only_database_is_one_incident_and_recovers(
     site: Site, catcher: Catcher, write_config: Callable[[str], Path], pg_url: str
 ) -> None:
@@ -219,6 +222,7 @@ async def test_read_only_database_is_one_incident_and_recovers(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)  # real daemons; slow to start on a loaded machine
 async def test_two_instances_started_at_once_on_an_empty_postgres_both_come_up(
     site: Site, catcher: Catcher, write_config: Callable[[str], Path], pg_url: str
 ) -> None:
@@ -233,3 +237,28 @@ async def test_two_instances_started_at_once_on_an_empty_postgres_both_come_up(
     assert "Traceback" not in first.err + second.err
     assert "IntegrityError" not in first.out + second.out
     assert alerts(catcher) == ["今天：液化石油气新规"]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)  # real daemons; slow to start on a loaded machine
+async def test_once_on_a_read_only_database_exits_non_zero_in_one_line(
+    site: Site, catcher: Catcher, write_config: Callable[[str], Path], pg_url: str
+) -> None:
+    site.add("/feed.xml", feed(["今天：液化石油气新规"]), "application/rss+xml")
+    config = write_config(CONFIG.format(storage=pg_url, base=site.base, catch=catcher.url))
+    assert (await run_cli("once", "--config", str(config))).code == 0
+    site.add("/feed.xml", feed(["今天：液化石油气新规", "又一条"]), "application/rss+xml")
+    name = pg_url.rsplit("/", 1)[1]
+    admin = await asyncpg.connect(ADMIN_DSN)
+    try:
+        await admin.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+        result = await run_cli("once", "--config", str(config))
+    finally:
+        await admin.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = off')
+        await admin.close()
+
+    assert result.code == 3, result.out + result.err
+    assert "feed: FAILED: storing failed" in result.out and "read-only" in result.out
+    assert "the database refused this cycle's writes" in result.err
+    assert "Traceback" not in result.err
+    assert "[听风·运维] 数据库写入失败" in operator(catcher)

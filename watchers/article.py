@@ -49,7 +49,7 @@ class ArticleDraft:
     # Set on an entry that was found but could not be extracted (one line, no URL):
     # counted, logged, retried on later runs, never stored (see ``watchers.base.skipped``).
     skip_reason: str = ""
-    # Set by joining: the head this part continues (parts are stored, not matched) ...
+    # Set by joining: the first part of the chain this part continues (see storage.dedup.joins) ...
     continuation_of: str = ""
     # ... and, on a head, the URLs of the parts joined into its text.
     parts: list[str] = field(default_factory=list)

@@ -5,19 +5,29 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
+import sys
 from collections.abc import Coroutine
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, TypeVar
 
 from daemon.config import Config, load_config
 from daemon.errors import UserError
-from daemon.logs import configure_logging
 
 T = TypeVar("T")
 
 
-def config_from(args: argparse.Namespace) -> Config:
-    return load_config(args.config)
+def config_from(args: argparse.Namespace, *, warn: bool = False) -> Config:
+    """The validated config; with ``warn``, its warnings printed to stderr first."""
+    config = load_config(args.config)
+    if warn:
+        for warning in config.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+    return config
+
+
+def count(n: int, word: str, words: str | None = None) -> str:
+    """``1 alert``, ``2 alerts``, ``1 delivery``, ``3 deliveries``: English for people."""
+    return f"{n} {word if n == 1 else (words or word + 's')}"
 
 
 def parse_since(value: str | None, config: Config) -> datetime | None:
@@ -37,10 +47,19 @@ def parse_since(value: str | None, config: Config) -> datetime | None:
     return day.astimezone(UTC)
 
 
-def run_async(coro: Coroutine[Any, Any, T], *, json_logs: bool = False, quiet: bool = True) -> T:
+def run_async(
+    coro: Coroutine[Any, Any, T],
+    *,
+    tz: tzinfo = UTC,
+    json_logs: bool = False,
+    quiet: bool = True,
+) -> T:
+    """Run ``coro`` with logging set up; ``tz``: the config's time zone for log times."""
     import logging
 
-    configure_logging(json=json_logs, level=logging.WARNING if quiet else logging.INFO)
+    from daemon.logs import configure_logging
+
+    configure_logging(json=json_logs, level=logging.WARNING if quiet else logging.INFO, tz=tz)
     return asyncio.run(coro)
 
 

@@ -9,12 +9,12 @@ from daemon.commands._shared import config_from, entry_notes
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    parser = sub.add_parser("check-config", parents=[common], help="validate the config file")
+    parser = sub.add_parser("check-config", parents=[common])
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    config = config_from(args)
+    config = config_from(args, warn=True)
     print(
         f"{config.path}: OK, {len(config.sources)} sources, {len(config.topics)} topics, "
         f"{len(config.channels)} channels"

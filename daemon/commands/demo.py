@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from daemon.commands._shared import run_async
-from daemon.commands.once import one_cycle, print_reports
+from daemon.commands.once import delivery_lines, one_cycle, source_line
 from daemon.config import parse_config
 from daemon.demo.site import start_site
 
@@ -64,7 +64,7 @@ url = "console://"
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    parser = sub.add_parser("demo", parents=[common], help="run the pipeline on a bundled site")
+    parser = sub.add_parser("demo", parents=[common])
     parser.add_argument("--keep", metavar="DIR", help="keep the demo database in DIR")
     parser.set_defaults(handler=run)
 
@@ -76,9 +76,10 @@ async def demo(folder: Path) -> None:
         config = parse_config(DEMO_CONFIG.format(db=db, base=base), folder / "demo.toml")
         print(f"demo site: {base}/  database: {db}")
         print(f"watching {len(config.sources)} sources for {len(config.topics)} topics\n")
-        reports, delivered = await one_cycle(config)
+        reports, delivered = await one_cycle(config, lambda report: None)
         print("\nsummary:")
-        print_reports(reports, delivered)
+        for line in [*map(source_line, reports), *delivery_lines(delivered)]:
+            print(line)
         from daemon.commands.export import rows
 
         print("\nmatched articles:")

@@ -6,8 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from daemon.commands._shared import config_from, run_async
-from daemon.commands.once import print_reports
+from daemon.commands._shared import config_from, count, run_async
+from daemon.commands.once import delivery_lines
 from daemon.config import Config
 from daemon.errors import UserError
 from daemon.notify.digest import Preview, build_digest, preview_digest
@@ -17,7 +17,7 @@ from daemon.runtime import open_pipeline
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    parser = sub.add_parser("digest", parents=[common], help="build and send digests now")
+    parser = sub.add_parser("digest", parents=[common])
     parser.add_argument("--channel", metavar="NAME", help="only this digest channel")
     parser.add_argument(
         "--dry-run", action="store_true", help="print the digest instead of sending it"
@@ -54,11 +54,12 @@ def run(args: argparse.Namespace) -> int:
     config = config_from(args)
     channels = chosen(config, args.channel)
     if not args.dry_run:
-        built, report = run_async(send_now(config, channels))
+        built, report = run_async(send_now(config, channels), tz=config.tz)
         print(f"digests built: {built}")
-        print_reports([], report)
+        for line in delivery_lines(report):
+            print(line)
         return 0
-    for preview in run_async(previews(config, channels)):
+    for preview in run_async(previews(config, channels), tz=config.tz):
         if args.out:
             out = Path(args.out)
             if len(channels) > 1:
@@ -66,8 +67,8 @@ def run(args: argparse.Namespace) -> int:
                 out = out / f"{preview.channel}.{suffix}"
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(preview.body, encoding="utf-8")
-            print(f"{preview.channel}: {preview.subject} ({preview.items} items) → {out}")
+            print(f"{preview.channel}: {preview.subject} ({count(preview.items, 'item')}) → {out}")
         else:
-            print(f"== {preview.channel}: {preview.subject} ({preview.items} items)\n")
+            print(f"== {preview.channel}: {preview.subject} ({count(preview.items, 'item')})\n")
             print(preview.body)
     return 0

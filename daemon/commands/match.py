@@ -20,14 +20,16 @@ from typing import TYPE_CHECKING, Any, TextIO
 import orjson
 
 from daemon.errors import UserError
-from rules import Document, Matcher, RuleError, TopicMatch, normalize
+from rules import Document, Hit, Matcher, RuleError, TopicMatch, normalize, normalize_mapped
 from rules.cache import compile_cached
 from rules.topics_file import TopicsFileError, load_topics
 
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from daemon.backfill import BackfillReport
     from daemon.config import Config
+    from daemon.notify.outbox import DeliveryReport
 
 CHUNK = 1000
 """Stored articles read and matched per batch: memory stays flat however many are stored."""
@@ -38,7 +40,6 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
         "match",
         parents=[common],
-        help="match articles (JSONL or stored) against topic rules",
         description="Match JSONL articles (--input) or stored articles (--stored) against "
         "topic rules. jsonl prints one line per (article, topic) match, with hit spans into "
         'normalize(title) + "\\n" + normalize(text); summary prints per topic how many '
@@ -56,6 +57,18 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "--format",
         choices=["jsonl", "summary"],
         help="default: summary with --stored, jsonl with --input",
+    )
+    p.add_argument(
+        "--quotes",
+        action="store_true",
+        help="jsonl: add each hit as the article printed it, "
+        '"quotes": [[field, start, end, text]] with offsets into the original title or text',
+    )
+    p.add_argument(
+        "--send",
+        action="store_true",
+        help="with --stored: also owe what the config's topics match and deliver it, once "
+        "per story, topic and channel (a backfill on demand)",
     )
     p.set_defaults(handler=run)
 
@@ -88,14 +101,37 @@ def _loads(line: str) -> Any:
         return json.loads(line)
 
 
+def original_quotes(doc: Document, hits: Iterable[Hit]) -> list[list[Any]]:
+    """Each hit as printed: ``[field, start, end, text]`` into the original title or text.
+
+    Hit spans index the normalised text (the contract outside checks rely on); people
+    want the paper's words (``APP``, ``（通讯员 王强）``, ``液\n化石油气``), so this maps
+    them back through :func:`rules.normalize_mapped`. Opt-in: it costs a pass over
+    each matched article.
+    """
+    maps = {"title": (doc.title, normalize_mapped(doc.title))}
+    out: list[list[Any]] = []
+    for hit in hits:
+        if hit.field not in maps:
+            maps[hit.field] = (doc.text, normalize_mapped(doc.text))
+        original, mapped = maps[hit.field]
+        start, end = mapped.original_span(hit.start, hit.end)
+        out.append([hit.field, start, end, original[start:end]])
+    return out
+
+
 def match_lines(
-    doc_id: Any, doc: Document, found: list[TopicMatch], extra: dict[str, Any] | None = None
+    doc_id: Any,
+    doc: Document,
+    found: list[TopicMatch],
+    extra: dict[str, Any] | None = None,
+    quotes: bool = False,
 ) -> Iterator[bytes]:
     """The JSON line for each match: hit spans in the combined title+text string.
 
     ``extra`` adds fields after the standard ones (stored articles add title and source).
     Text hits shift by the normalised title's length plus the joining newline, as
-    :meth:`rules.Hit.combined_span` says.
+    :meth:`rules.Hit.combined_span` says. ``quotes`` adds the hits as printed.
     """
     title_len = len(normalize(doc.title))
     shift = title_len + 1 if title_len else 0
@@ -111,6 +147,7 @@ def match_lines(
             ],
             "terms": list(match.terms),
             "fields": list(dict.fromkeys(h.field for h in match.hits)),
+            **({"quotes": original_quotes(doc, match.hits)} if quotes else {}),
             **(extra or {}),
         }
         try:
@@ -217,9 +254,17 @@ async def _stored(
 
 
 async def _backtest(
-    matcher: Matcher, config: Config, since: datetime | None, summary: Summary | None
+    matcher: Matcher,
+    config: Config,
+    since: datetime | None,
+    summary: Summary | None,
+    quotes: bool = False,
+    scanned_so_far: Callable[[int], None] | None = None,
 ) -> int:
-    """Match stored articles chunk by chunk; print JSON lines as they come or fill ``summary``."""
+    """Match stored articles chunk by chunk; print JSON lines as they come or fill ``summary``.
+
+    ``scanned_so_far`` hears the running count after each chunk (the progress display).
+    """
     import asyncio
 
     write = _output()
@@ -231,10 +276,40 @@ async def _backtest(
                 summary.add(doc, cluster, matches)
                 continue
             extra = {"title": doc.title, "source": doc.source}
-            for data in match_lines(aid, doc, matches, extra):
+            for data in match_lines(aid, doc, matches, extra, quotes):
                 write(data)
         scanned += len(chunk)
+        if scanned_so_far is not None:
+            scanned_so_far(scanned)
     return scanned
+
+
+def _scan(
+    matcher: Matcher, config: Config, since: datetime | None, summary: Summary | None, quotes: bool
+) -> int:
+    """The backtest; with a summary on a terminal, under a live count of articles scanned
+    (JSON lines go to stdout as they come, so they get no display over them)."""
+    from daemon.commands._shared import run_async
+    from daemon.commands._table import terminal
+
+    console = terminal() if summary is not None else None
+    if console is None:
+        return run_async(_backtest(matcher, config, since, summary, quotes), tz=config.tz)
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("matching stored articles", total=None)
+
+        def show(scanned: int) -> None:
+            progress.update(task, description=f"matching stored articles: {scanned} scanned")
+
+        return run_async(_backtest(matcher, config, since, summary, quotes, show), tz=config.tz)
 
 
 def _run_stored(args: argparse.Namespace, config: Config, matcher: Matcher) -> int:
@@ -244,14 +319,35 @@ def _run_stored(args: argparse.Namespace, config: Config, matcher: Matcher) -> i
     since = parse_since(args.since, config)
     _check_database(config)
     summary = Summary(r.name for r in matcher.rules) if args.format != "jsonl" else None
-    if not run_async(_backtest(matcher, config, since, summary)):
+    if not _scan(matcher, config, since, summary, args.quotes):
         when = f" since {args.since}" if args.since else ""
         # not the URL: a PostgreSQL one can carry a password
         raise UserError(f"match: the database holds no articles{when}")
     if summary is not None:
         for line in summary.lines():
             print(line)
+    if args.send:
+        from daemon.commands._shared import count
+        from daemon.commands.once import delivery_lines
+
+        report, delivered = run_async(_send(config, since), tz=config.tz)
+        print(
+            f"backfill: {count(report.matched, 'new match', 'new matches')} in "
+            f"{count(report.articles, 'article')}, {count(report.owed, 'alert')} owed"
+        )
+        for line in delivery_lines(delivered):
+            print(line)
     return 0
+
+
+async def _send(config: Config, since: datetime | None) -> tuple[BackfillReport, DeliveryReport]:
+    """Owe the config's topics' matches among stored articles, then deliver what is due."""
+    from daemon.backfill import backfill
+    from daemon.runtime import open_pipeline
+
+    async with open_pipeline(config) as pipeline:
+        report = await backfill(pipeline.db, config, config.topics, since)
+        return report, await pipeline.deliver()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -262,6 +358,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("match: give --input FILE (JSONL, - for stdin) or --stored")
     if args.since is not None and not args.stored:
         raise UserError("match: --since only applies to --stored")
+    if args.send and (not args.stored or args.rules is not None):
+        raise UserError("match: --send needs --stored and the config's topics (no --rules)")
     config = None
     if args.stored or args.rules is None:
         from daemon.commands._shared import config_from
@@ -285,7 +383,7 @@ def run(args: argparse.Namespace) -> int:
                 if summary is not None:
                     summary.add(doc, None, found)
                     continue
-                for data in match_lines(doc_id, doc, found):
+                for data in match_lines(doc_id, doc, found, quotes=args.quotes):
                     write(data)
         except UnicodeDecodeError as exc:
             raise UserError(f"{args.input}: not UTF-8 text ({exc.reason})") from None

@@ -1,11 +1,13 @@
-"""``tingfeng outbox``: what is owed, failing or dead, and why; ``outbox retry`` resends."""
+"""``tingfeng outbox``: what is owed to whom, for which topic and article, failing or dead
+and why; ``outbox retry`` resends."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from daemon.commands._shared import config_from, run_async
+from daemon.commands._shared import config_from, count, run_async
+from daemon.commands._table import print_table, terminal
 from daemon.config import Config
 from daemon.errors import UserError
 from daemon.notify.channels import redact
@@ -23,7 +25,7 @@ DEFAULT = (
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    parser = sub.add_parser("outbox", parents=[common], help="list or retry owed deliveries")
+    parser = sub.add_parser("outbox", parents=[common])
     parser.add_argument(
         "--status",
         action="append",
@@ -40,21 +42,48 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     parser.set_defaults(handler=run)
 
 
-async def listing(config: Config, statuses: tuple[str, ...]) -> list[str]:
-    """One line per row: id, kind, channel, state, attempts, next attempt, reason."""
+HEADERS = (
+    "id",
+    "kind",
+    "topic",
+    "article",
+    "channel",
+    "status",
+    "attempts",
+    "next attempt",
+    "reason",
+)
+
+
+async def listing(config: Config, statuses: tuple[str, ...]) -> list[list[str]]:
+    """One row per delivery: id, kind, topic, article title, channel, state, attempts,
+    next attempt (local time), reason (secrets removed)."""
     secrets = config.secrets()
     async with open_database(config) as db:
         rows = await deliveries.listing(db, statuses)
-        lines = []
-        for row, channel in rows:
-            when = row.next_attempt_at.astimezone(config.tz).strftime("%Y-%m-%d %H:%M:%S")
-            reason = redact(row.last_error or "", *secrets)
-            target = f"{channel} <{row.recipient}>" if row.recipient else channel
-            lines.append(
-                f"{row.id}\t{row.kind}\t{target}\t{row.status}\tattempts={row.attempts}"
-                f"\tnext={when}\t{reason}".rstrip()
-            )
-        return lines
+    table = []
+    for row in rows:
+        item = row.delivery
+        when = item.next_attempt_at.astimezone(config.tz).strftime("%Y-%m-%d %H:%M:%S")
+        target = f"{row.channel} <{item.recipient}>" if item.recipient else row.channel
+        table.append(
+            [
+                str(item.id),
+                item.kind,
+                row.topic or "-",
+                _short(row.title or "-"),
+                target,
+                item.status,
+                str(item.attempts),
+                when,
+                redact(item.last_error or "", *secrets),
+            ]
+        )
+    return table
+
+
+def _short(title: str, limit: int = 24) -> str:
+    return title if len(title) <= limit else title[: limit - 1] + "…"
 
 
 async def retry(config: Config, delivery_id: int | None) -> int:
@@ -69,14 +98,19 @@ async def retry(config: Config, delivery_id: int | None) -> int:
 def run(args: argparse.Namespace) -> int:
     config = config_from(args)
     if args.action == "retry":
-        count = run_async(retry(config, None if args.all_dead else args.id))
-        print(f"{count} deliveries due again")
+        due = run_async(retry(config, None if args.all_dead else args.id), tz=config.tz)
+        print(f"{count(due, 'delivery', 'deliveries')} due again")
         return 0
     statuses = tuple(args.status) if args.status else DEFAULT
-    lines = run_async(listing(config, statuses))
-    print("id\tkind\tchannel\tstatus\tattempts\tnext attempt\treason")
-    for line in lines:
-        print(line)
-    if not lines:
+    rows = run_async(listing(config, statuses), tz=config.tz)
+    if not rows:
         print(f"(no deliveries {'/'.join(statuses)})")
+    elif console := terminal():
+        print_table(console, HEADERS, rows, right=("id", "attempts"))
+    else:
+        print("\t".join(HEADERS))
+        for row in rows:
+            # attempts= and next= keep the plain lines readable without the header
+            row[6], row[7] = f"attempts={row[6]}", f"next={row[7]}"
+            print("\t".join(row).rstrip())
     return 0

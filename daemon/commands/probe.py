@@ -24,9 +24,7 @@ BODY_START = 60
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    parser = sub.add_parser(
-        "probe", help="fetch one URL as a source would: family, entry URL, first articles"
-    )
+    parser = sub.add_parser("probe")
     parser.add_argument("url", metavar="URL")
     parser.add_argument(
         "--config",

@@ -7,12 +7,12 @@ import sys
 from typing import Any
 
 from daemon.errors import UserError
-from rules import Document, QuerySyntaxError, RuleError, TopicRule, compile_rules, normalize
+from rules import Document, QuerySyntaxError, RuleError, TopicRule, compile_rules, normalize_mapped
 from rules.trendradar import convert
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("rules", parents=[common], help="test queries, import keyword files")
+    p = sub.add_parser("rules", parents=[common])
     rsub = p.add_subparsers(dest="rules_command", required=True, metavar="ACTION")
 
     t = rsub.add_parser("test", help="does QUERY match a text? shows the hits marked 【…】")
@@ -68,9 +68,10 @@ def run_test(args: argparse.Namespace) -> int:
     [m] = found
     print(f"match: {', '.join(m.terms)}")
     for field, value in (("title", args.title), ("text", text)):
-        spans = [(h.start, h.end) for h in m.hits if h.field == field]
+        mapped = normalize_mapped(value)  # mark the words as given, not their normal form
+        spans = [mapped.original_span(h.start, h.end) for h in m.hits if h.field == field]
         if spans:
-            print(f"{field}: {_mark(normalize(value), spans)}")
+            print(f"{field}: {_mark(value, spans)}")
     return 0
 
 

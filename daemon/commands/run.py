@@ -12,7 +12,7 @@ from daemon.service import Daemon
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    parser = sub.add_parser("run", parents=[common], help="run the daemon until stopped")
+    parser = sub.add_parser("run", parents=[common])
     parser.add_argument("--json-logs", action="store_true", help="log as JSON lines on stderr")
     parser.set_defaults(handler=run)
 
@@ -23,6 +23,6 @@ async def serve(config: Config) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    config = config_from(args)
-    run_async(serve(config), json_logs=args.json_logs, quiet=False)
+    config = config_from(args, warn=True)
+    run_async(serve(config), tz=config.tz, json_logs=args.json_logs, quiet=False)
     return 0

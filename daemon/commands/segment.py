@@ -19,7 +19,6 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     parser = sub.add_parser(
         "segment",
         parents=[common],
-        help="split newspaper page text or a page PDF into articles",
         description="Split newspaper page text (or a page PDF) into articles and photo items.",
     )
     parser.add_argument("path", metavar="PATH", help="page text or PDF file, or - for stdin")

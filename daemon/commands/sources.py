@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from daemon.commands._shared import config_from, entry_notes, run_async
+from daemon.commands._table import pad, print_table, terminal
 from daemon.config import Config
 from daemon.notify.render import local_time
 from daemon.redaction import display_text
@@ -20,7 +21,7 @@ STALE_GRACE = 120.0
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    parser = sub.add_parser("sources", parents=[common], help="show each source's health")
+    parser = sub.add_parser("sources", parents=[common])
     parser.set_defaults(handler=run)
 
 
@@ -29,16 +30,27 @@ async def health(config: Config) -> dict[str, Source]:
         return await stored_sources(db)
 
 
+HEADERS = (
+    "source",
+    "kind",
+    "state",
+    "last success",
+    "fails",
+    "next run",
+    "as of",
+    "last error",
+)
+
+
 def run(args: argparse.Namespace) -> int:
     config = config_from(args)
-    stored = run_async(health(config))
+    stored = run_async(health(config), tz=config.tz)
     tz = config.tz
     now = utcnow()
-    header = f"{'source':<20} {'kind':<7} {'state':<9} {'last success':<17} {'fails':>5}  "
     # "unhealthy": failed fail_alert_after times in a row, or alerted and not yet recovered;
     # it is still tried, at its backoff time ("next run"). "as of": when that state was
     # recorded; "stale": the daemon should have run the source since and has not.
-    print(header + f"{'next run':<17} {'as of':<8} last error")
+    rows = []
     for spec in config.sources:
         row = stored.get(spec.name)
         if not spec.enabled:
@@ -56,12 +68,21 @@ def run(args: argparse.Namespace) -> int:
         age = format_age(now - row.last_run_at) if row and row.last_run_at else "-"
         success = local_time(row.last_success_at, tz) if row and row.last_success_at else "-"
         next_run = local_time(row.next_run_at, tz) if row and row.next_run_at else "-"
-        fails = row.failures_in_row if row else 0
+        fails = str(row.failures_in_row if row else 0)
         error = (row.last_error or "") if row and row.failures_in_row else ""
-        print(
-            f"{spec.name:<20} {spec.kind:<7} {state:<9} {success:<17} {fails:>5}  "
-            f"{next_run:<17} {age:<8} {display_text(error)[:120]}"
+        rows.append([spec.name, spec.kind, state, success, fails, next_run, age, error])
+    if console := terminal():
+        print_table(
+            console, HEADERS, [[*r[:-1], display_text(r[-1])] for r in rows], right=("fails",)
         )
+    else:
+        for line in [list(HEADERS), *rows]:
+            name, kind, state, success, fails, next_run, age, error = line
+            print(
+                f"{pad(name, 20)} {pad(kind, 7)} {pad(state, 9)} {pad(success, 17)} "
+                f"{pad(fails, 5, right=True)}  {pad(next_run, 17)} {pad(age, 8)} "
+                f"{display_text(error)[:120]}".rstrip()
+            )
     for note in entry_notes(config):
         print(f"note: {note}")
     return 0

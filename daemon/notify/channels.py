@@ -9,48 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 import weakref
 from typing import Any
 
 import apprise
-from apprise.decorators import notify
 from apprise.plugins.email import NotifyEmail
 
+from daemon.notify.apprise_urls import instantiate, scheme_of
 from daemon.notify.ratelimit import RateLimiter
 from daemon.notify.render import Format
 from daemon.notify.services import SendError, Service, service_for, verified_sender
 from daemon.notify.settings import ChannelConfig
 from daemon.redaction import scrub
-
-# Apprise's DEBUG output prints tokens and json:// headers in clear.
-logging.getLogger("apprise").setLevel(logging.WARNING)
-
-
-@notify(on="console", name="tingfeng console")
-def _console(body: str, title: str, notify_type: str, *args: Any, **kwargs: Any) -> bool:
-    """``console://``: print alerts to the terminal, so a new user sees them without an account."""
-    print(f"\n── {title} ──\n{body}", file=sys.stdout, flush=True)
-    return True
-
-
-def scheme_of(url: str) -> str:
-    return url.split("://", 1)[0].lower() if "://" in url else "?"
-
-
-def check_apprise_url(url: str) -> str | None:
-    """None if Apprise can build a notifier from ``url``, else a secret-free reason."""
-    if "://" not in url:
-        return "not an Apprise URL (expected scheme://…)"
-    if _instantiate(url) is None:
-        return f"not a valid Apprise URL for scheme {scheme_of(url)}://"
-    return None
-
-
-def _instantiate(url: str) -> Any:
-    # Apprise warns about a bad URL with the token in the text; keep that out of logs.
-    with apprise.LogCapture(level=logging.WARNING):
-        return apprise.Apprise.instantiate(url, suppress_exceptions=True)
 
 
 def _pieces(url: str) -> set[str]:
@@ -70,7 +40,7 @@ def redact(text: str, *secrets: str) -> str:
     for secret in secrets:
         if not secret:
             continue
-        plugin = _instantiate(secret)
+        plugin = instantiate(secret)
         public = _pieces(plugin.url(privacy=True)) if plugin is not None else set()
         pieces |= {secret, *(_pieces(secret) - public)}
     for piece in sorted(pieces, key=len, reverse=True):
@@ -90,7 +60,7 @@ def recipients(channel: ChannelConfig) -> list[str]:
     Each is owed its own delivery row: Apprise mails them one by one but reports one
     result, so a single refusing address would make the others receive every retry.
     """
-    targets = _email_targets(_instantiate(channel.url.get_secret_value()))
+    targets = _email_targets(instantiate(channel.url.get_secret_value()))
     return targets if len(targets) > 1 else []
 
 
@@ -106,7 +76,7 @@ class Sender:
             self.service.format if channel.format == "auto" else channel.format  # type: ignore[assignment]
         )
         self.limiter = RateLimiter.parse(channel.rate_limit or self.service.rate)
-        self.plugin = _instantiate(secret)
+        self.plugin = instantiate(secret)
         self._narrowed: dict[str, Any] = {}
         if self.plugin is not None:
             # Apprise sleeps ~5.5 s between sends of one plugin instance; the limiter paces.
@@ -134,7 +104,7 @@ class Sender:
             return self.plugin
         plugin = self._narrowed.get(recipient)
         if plugin is None:
-            plugin = _instantiate(self.channel.url.get_secret_value())
+            plugin = instantiate(self.channel.url.get_secret_value())
             if recipient not in _email_targets(plugin):
                 raise SendError(f"{recipient} is no longer a recipient of this channel")
             plugin.targets = [t for t in plugin.targets if t[1] == recipient]

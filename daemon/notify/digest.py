@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 from daemon.config import Config
 from daemon.notify.channels import sender_for
-from daemon.notify.render import Renderer
+from daemon.notify.render import renderer_for
 from daemon.notify.settings import ChannelConfig
 from storage import deliveries
 from storage.db import Database
@@ -92,8 +92,7 @@ async def preview_digest(
     match_ids = await deliveries.owed_match_ids(db, cid) if cid is not None else []
     alerts = [await deliveries.alert_for(db, m) for m in match_ids]
     sender = sender_for(channel)
-    renderer = Renderer(config.tz, config.templates_dir())
-    subject, body = renderer.digest(
-        alerts, now.astimezone(config.tz).date(), sender.format, sender.service.snippet_radius
+    subject, body = renderer_for(config).digest(
+        alerts, now.astimezone(config.tz).date(), sender.format
     )
     return Preview(channel.name, subject, body, sender.format, len(alerts))

@@ -24,6 +24,7 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 import structlog
 from sqlalchemy.exc import DBAPIError
@@ -32,7 +33,7 @@ from daemon.config import Config
 from daemon.notify.channels import redact, sender_for
 from daemon.notify.operator import alert_operator
 from daemon.notify.quiet import QuietHours
-from daemon.notify.render import Renderer, RenderError
+from daemon.notify.render import Renderer, RenderError, renderer_for
 from daemon.notify.services import SendError, split_message
 from daemon.notify.settings import ChannelConfig
 from storage import deliveries
@@ -86,23 +87,34 @@ def retry_policy(config: Config) -> RetryPolicy:
     )
 
 
+class Message(NamedTuple):
+    """What one row sends, and how the log names it for a person."""
+
+    parts: list[tuple[str, str]]
+    label: str
+
+
 async def compose(
     db: Database, config: Config, row: Delivery, channel: ChannelConfig, renderer: Renderer
-) -> list[tuple[str, str]]:
-    """The (title, body) parts this row sends, each within the service's limit."""
+) -> Message:
+    """The (title, body) parts this row sends, each within the service's limit, and a
+    label for the log (``燃气安全 → ops-chat: 鱼台县开展…``)."""
     sender = sender_for(channel)
     radius = sender.service.snippet_radius
     if row.kind == DeliveryKind.DIGEST:
         ids = await deliveries.digest_match_ids(db, row.id or 0)
         alerts = [await deliveries.alert_for(db, m) for m in ids]
         day = row.created_at.astimezone(config.tz).date()
-        title, body = renderer.digest(alerts, day, sender.format, radius)
+        title, body = await asyncio.to_thread(renderer.digest, alerts, day, sender.format)
+        label = f"digest → {channel.name}: {len(alerts)} alert{'' if len(alerts) == 1 else 's'}"
     else:
         assert row.match_id is not None
-        title, body = renderer.alert(
-            await deliveries.alert_for(db, row.match_id), sender.format, radius
-        )
-    return split_message(title, body, sender.service)
+        alert = await deliveries.alert_for(db, row.match_id)
+        # in a thread: quoting maps offsets through the whole text of a long article
+        title, body = await asyncio.to_thread(renderer.alert, alert, sender.format, radius)
+        short = alert.title if len(alert.title) <= 12 else alert.title[:11] + "…"
+        label = f"{alert.topic} → {channel.name}: {short}"
+    return Message(split_message(title, body, sender.service), label)
 
 
 class ChannelWorker:
@@ -120,7 +132,7 @@ class ChannelWorker:
         self.stopping = stopping
         self.sender = sender_for(channel)
         self.lease = timedelta(seconds=config.daemon.lease)
-        self.renderer = Renderer(config.tz, config.templates_dir())
+        self.renderer = renderer_for(config)
         self.secrets = config.secrets()
         self.held_until = utcnow()
 
@@ -196,7 +208,8 @@ class ChannelWorker:
         row = await deliveries.get(self.db, delivery_id)
         error: str | None = None
         try:
-            parts = await compose(self.db, self.config, row, self.channel, self.renderer)
+            message = await compose(self.db, self.config, row, self.channel, self.renderer)
+            parts = message.parts
             for number, (title, body) in enumerate(parts, 1):
                 if number <= row.parts_sent:
                     continue
@@ -220,6 +233,7 @@ class ChannelWorker:
             log.warning("claim lost before recording", delivery=delivery_id, error=error)
         elif status == DeliveryStatus.SENT:
             report.sent += 1
+            log.info(f"sent {message.label}", delivery=delivery_id)
         else:
             report.failed += 1
             report.dead += status == DeliveryStatus.DEAD
@@ -279,8 +293,9 @@ class Outbox:
             worker = ChannelWorker(self.db, self.config, channel, cid, self.stopping)
             return await worker.drain(now)
 
-    async def _orphans(self, cid: int, now: datetime) -> DeliveryReport:
-        """Rows of a channel no longer in config: fail them with a reason, never drop them."""
+    async def _orphans(self, name: str, cid: int, now: datetime) -> DeliveryReport:
+        """Rows of a channel no longer in config: fail them with a reason, never drop them;
+        the operator hears once of those that died."""
         report = DeliveryReport()
         policy = retry_policy(self.config)
         error = "channel is no longer in the config"
@@ -296,6 +311,16 @@ class Outbox:
                 report.failed += 1
                 report.dead += status == DeliveryStatus.DEAD
                 report.errors.append(error)
+        news = await deliveries.unannounced_dead(self.db, cid)
+        if news.count:
+            body = (
+                f"{news.count} deliveries to channel {name} are dead: {error}. Put the "
+                "channel back and run `tingfeng outbox retry --all-dead` to send them."
+            )
+            subject = f"渠道 {name} 已从配置中删除：{news.count} 条已放弃"
+            undelivered = await alert_operator(self.config, subject, body)
+            if undelivered is None or not self.config.daemon.admin_channel:
+                await deliveries.announce_dead(self.db, cid)
         return report
 
     async def deliver_due(self, now: datetime | None = None) -> DeliveryReport:
@@ -305,7 +330,7 @@ class Outbox:
         ids = await deliveries.channel_ids(self.db)
         configured = {c.name for c in self.config.channels}
         jobs = [self._drain(c, ids[c.name], now) for c in self.config.channels if c.name in ids]
-        jobs += [self._orphans(cid, now) for name, cid in ids.items() if name not in configured]
+        jobs += [self._orphans(n, cid, now) for n, cid in ids.items() if n not in configured]
         report = DeliveryReport()
         for part in await asyncio.gather(*jobs):
             report.add(part)
@@ -364,7 +389,7 @@ class Outbox:
                 configured = {c.name for c in self.config.channels}
                 for name, cid in ids.items():
                     if name not in configured:
-                        await self._orphans(cid, utcnow())
+                        await self._orphans(name, cid, utcnow())
             except Exception as exc:
                 await self._pass_failed(exc, None)
             await self._sleep("")

@@ -9,21 +9,31 @@ with silent blanks.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
 import jinja2
 from markupsafe import Markup, escape
 
-from rules import combined_text, normalize
+from rules import Mapped, normalize, normalize_mapped
 from storage.deliveries import Alert
+from watchers.dates import SITE_TZ
+
+if TYPE_CHECKING:
+    from daemon.config import Config
 
 Format = Literal["text", "markdown", "html"]
 BUILTIN = Path(__file__).parent / "templates"
 SNIPPET_RADIUS = 60
+DIGEST_RADIUS = 60  # about 120 characters around the first hit: a digest is skimmed
+MAX_HIT_CHARS = 200  # a hit is shown up to this long: a regex can match millions of characters
+# Inline style: mail clients drop <style> blocks and some ignore <mark>'s default look.
+MARK = '<mark style="background:#fff0a8;color:#000;padding:0 1px">{}</mark>'
+Span = tuple[int, int]
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>#|~"})
 
 
@@ -56,47 +66,108 @@ class TopicGroup:
 
 
 def local_time(value: datetime | None, tz: ZoneInfo) -> str:
-    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else "日期不详"
+    """When it appeared, for people: a date alone where the source printed no time.
+
+    E-papers and many county sites give an issue date only, stored as China midnight;
+    showing that as ``00:00`` would invent a time the paper never printed.
+    """
+    if value is None:
+        return "日期不详"
+    site = value.astimezone(SITE_TZ)
+    if site.time() == time(0):
+        return site.strftime("%Y-%m-%d")
+    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
-MAX_HIT_CHARS = 200
+def where(alert: Alert, tz: ZoneInfo, *, when: bool = True) -> str:
+    """Where the story ran, one line: source · 版面 · place (· date), blanks left out."""
+    parts = [alert.source, alert.page, alert.place]
+    if when:
+        parts.append(local_time(alert.published, tz))
+    return " · ".join(p for p in parts if p)
+
+
+def _field_spans(alert: Alert, title_len: int) -> tuple[list[Span], list[Span]]:
+    """Stored hits (spans into ``combined_text``) split into title and text spans."""
+    title: list[Span] = []
+    text: list[Span] = []
+    shift = title_len + 1 if title_len else 0
+    for hit in alert.hits:
+        if len(hit) < 2:
+            continue
+        start, end = int(hit[0]), int(hit[1])  # type: ignore[call-overload]
+        if title_len and start < shift:
+            title.append((start, min(end, title_len)))
+        else:
+            text.append((start - shift, end - shift))
+    return sorted(title), sorted(text)
+
+
+def _mapped_prefix(text: str, needed: int) -> Mapped:
+    """The offset map of enough of ``text`` to cover normalised offset ``needed``.
+
+    A hit near the top of a 5 MB article maps without normalising all of it: away
+    from the cut, a prefix normalises exactly like the whole text.
+    """
+    limit = needed * 2 + 256
+    while True:
+        mapped = normalize_mapped(text[:limit])
+        if limit >= len(text) or len(mapped.text) > needed + 8:
+            return mapped
+        limit *= 4
+
+
+def _paragraph_bounds(text: str, lo: int, hi: int, hit_lo: int, hit_hi: int) -> Span:
+    """Shrink ``[lo, hi)`` so the snippet stays in the hit's paragraph."""
+    breaks = ("\n\n", "\n\u3000")  # a blank line, or a new line indented the Chinese way
+    before = max(text.rfind(mark, lo, hit_lo) for mark in breaks)
+    if before >= 0:
+        lo = before + 1
+    after = [i for i in (text.find(mark, hit_hi, hi) for mark in breaks) if i >= 0]
+    if after:
+        hi = min(after)
+    while lo < hit_lo and text[lo].isspace():
+        lo += 1
+    while hi > hit_hi and text[hi - 1].isspace():
+        hi -= 1
+    return lo, hi
 
 
 def snippet_segments(alert: Alert, radius: int = SNIPPET_RADIUS) -> list[Segment]:
-    """Text around the first hit (in the body when there is one), hits as their own segments.
+    """The article's own words around the first hit in its text, hits as their own segments.
 
-    Hit spans index into ``normalize(title) + "\\n" + normalize(text)``; the snippet
-    is cut from that same string so the spans line up.
+    Hits are found in normalised text (see :mod:`rules.normalize`); their spans map
+    back to the original through the offset map, so the snippet keeps the paper's
+    punctuation, spaces and letter case. Overlapping hits are marked once. With hits
+    only in the title, the snippet is the opening of the text, unmarked.
     """
-    title = normalize(alert.title)
-    combined = combined_text(alert.title, alert.text)
-    body_start = len(title) + 1 if title else 0
-    spans = sorted(
-        (int(h[0]), int(h[1]))  # type: ignore[call-overload]
-        for h in alert.hits
-        if len(h) >= 2
-    )
-    text_spans = [s for s in spans if s[0] >= body_start and body_start] or spans
+    text = alert.text
+    if not text.strip():
+        return []
+    _, text_spans = _field_spans(alert, len(normalize(alert.title)))
     if not text_spans:
-        cut = combined[body_start : body_start + radius * 2]
-        return [Segment(cut + ("…" if len(combined) > body_start + radius * 2 else ""))]
-    first = text_spans[0][0]
-    floor = body_start if first >= body_start else 0
-    lo = max(first - radius, floor)
-    # A hit is shown up to MAX_HIT_CHARS: a regex can match millions of characters.
-    hi = min(len(combined), max(first + radius, min(text_spans[0][1], first + MAX_HIT_CHARS)))
-    out: list[Segment] = [Segment("…")] if lo > floor else []
+        cut = text.strip()[: radius * 2]
+        return [Segment(cut), *([Segment("…")] if len(text.strip()) > len(cut) else [])]
+    first_start, first_end = text_spans[0]
+    mapped = _mapped_prefix(text, min(first_end, first_start + MAX_HIT_CHARS) + radius * 3)
+    originals = [mapped.original_span(a, b) for a, b in text_spans if a < len(mapped.text)]
+    hit_lo, hit_hi = originals[0]
+    hit_hi = min(hit_hi, hit_lo + MAX_HIT_CHARS)
+    lo, hi = _paragraph_bounds(
+        text, max(hit_lo - radius, 0), min(max(hit_lo + radius, hit_hi), len(text)), hit_lo, hit_hi
+    )
+    out: list[Segment] = [Segment("…")] if lo > 0 else []
     pos = lo
-    for start, span_end in text_spans:
-        end = min(span_end, hi) if start == first else span_end
-        if start < pos or end > hi:
+    for start, span_end in sorted(originals):
+        start, end = max(start, pos), min(span_end, hi) if start == hit_lo else span_end
+        if start >= end or end > hi:
             continue
-        out += [Segment(combined[pos:start]), Segment(combined[start:end], hit=True)]
+        out += [Segment(text[pos:start]), Segment(text[start:end], hit=True)]
         pos = end
-    out.append(Segment(combined[pos:hi]))
-    if hi < len(combined):
+    out.append(Segment(text[pos:hi]))
+    if text[hi:].strip():
         out.append(Segment("…"))
-    return [Segment(s.text.replace("\n", " "), s.hit) for s in out if s.text]
+    return [s for s in out if s.text]
 
 
 def snippet(alert: Alert, radius: int = SNIPPET_RADIUS) -> str:
@@ -110,29 +181,26 @@ def md(value: object) -> str:
 
 
 def highlight(segments: list[Segment], fmt: Format) -> str:
-    """Snippet segments with hits marked the way ``fmt`` shows emphasis.
-
-    HTML keeps the 【】 around ``<mark>`` so the plain-text alternative that mail
-    clients derive from it still shows the hits.
-    """
+    """Snippet segments with each hit marked once, the way ``fmt`` shows emphasis."""
     if fmt == "html":
         return Markup("").join(
-            Markup("【<mark>{}</mark>】").format(s.text) if s.hit else escape(s.text)
-            for s in segments
+            Markup(MARK).format(s.text) if s.hit else escape(s.text) for s in segments
         )
     if fmt == "markdown":
         return "".join(f"**{md(s.text)}**" if s.hit else md(s.text) for s in segments)
     return "".join(f"【{s.text}】" if s.hit else s.text for s in segments)
 
 
-def group(alerts: list[Alert]) -> list[TopicGroup]:
-    """Alerts grouped by topic, then by source, both in first-seen order."""
+def group(alerts: list[Alert], topic_order: Sequence[str] = ()) -> list[TopicGroup]:
+    """Alerts grouped by topic (in config order, unknown topics after), then by source."""
     by_topic: dict[str, dict[str, list[Alert]]] = defaultdict(lambda: defaultdict(list))
     for alert in alerts:
         by_topic[alert.topic][alert.source].append(alert)
+    rank = {name: i for i, name in enumerate(topic_order)}
+    ordered = sorted(by_topic, key=lambda name: rank.get(name, len(rank)))
     return [
-        TopicGroup(topic, [SourceGroup(name, items) for name, items in sources.items()])
-        for topic, sources in by_topic.items()
+        TopicGroup(topic, [SourceGroup(name, items) for name, items in by_topic[topic].items()])
+        for topic in ordered
     ]
 
 
@@ -144,8 +212,12 @@ def digest_subject(day: date, groups: list[TopicGroup]) -> str:
 class Renderer:
     """Renders alerts and digests through the built-in or the user's templates."""
 
-    def __init__(self, tz: ZoneInfo, user_dir: Path | None = None) -> None:
+    def __init__(
+        self, tz: ZoneInfo, user_dir: Path | None = None, topic_order: Sequence[str] = ()
+    ) -> None:
         self.tz = tz
+        self.topic_order = list(topic_order)
+        self.user_dir = user_dir
         folders = [str(user_dir)] if user_dir else []
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader([*folders, str(BUILTIN)]),
@@ -157,14 +229,29 @@ class Renderer:
         self.env.filters["md"] = md
         self.env.filters["highlight"] = highlight
         self.env.filters["local"] = lambda value: local_time(value, tz)
+        self.env.filters["where"] = lambda a, when=True: where(a, tz, when=when)
+
+    def _syntax_error(self, exc: jinja2.TemplateSyntaxError, name: str) -> RenderError:
+        where = exc.filename or exc.name or name
+        return RenderError(f"template {where} line {exc.lineno}: {exc.message}")
+
+    def check(self) -> None:
+        """Compile every template now, so a broken override fails at config time.
+
+        ``check-config``, ``once`` and ``run`` call this; a syntax error found here is
+        one line naming the file and line, never an alert that cannot be rendered later.
+        """
+        for name in self.env.list_templates(filter_func=lambda n: n.endswith(".j2")):
+            try:
+                self.env.get_template(name)
+            except jinja2.TemplateSyntaxError as exc:
+                raise self._syntax_error(exc, name) from None
 
     def _render(self, name: str, **context: object) -> str:
         try:
             return self.env.get_template(name).render(**context).strip()
         except jinja2.TemplateSyntaxError as exc:
-            raise RenderError(
-                f"template {exc.name or name} line {exc.lineno}: {exc.message}"
-            ) from None
+            raise self._syntax_error(exc, name) from None
         except jinja2.TemplateError as exc:
             raise RenderError(f"template {name}: {exc}") from None
 
@@ -175,13 +262,12 @@ class Renderer:
         )
         return f"[听风] {alert.topic}", body
 
-    def digest(
-        self, alerts: list[Alert], day: date, fmt: Format, radius: int = SNIPPET_RADIUS
-    ) -> tuple[str, str]:
-        """(subject, body) of a digest: alerts grouped by topic then source."""
-        groups = group(alerts)
+    def digest(self, alerts: list[Alert], day: date, fmt: Format) -> tuple[str, str]:
+        """(subject, body) of a digest: counts and contents first, then per topic
+        (config order) and source, each story with a short snippet around its first hit."""
+        groups = group(alerts, self.topic_order)
         subject = digest_subject(day, groups)
-        snippets = {id(a): snippet_segments(a, radius) for a in alerts}
+        snippets = {id(a): snippet_segments(a, DIGEST_RADIUS) for a in alerts}
         body = self._render(
             f"digest.{fmt}.j2",
             subject=subject,
@@ -192,3 +278,8 @@ class Renderer:
             fmt=fmt,
         )
         return subject, body
+
+
+def renderer_for(config: Config) -> Renderer:
+    """The renderer a config asks for: its time zone, template folder and topic order."""
+    return Renderer(config.tz, config.templates_dir(), [t.name for t in config.topics])

@@ -4,8 +4,11 @@ Decision: the first part (the head) becomes the whole article. Its text is the
 parts joined in page order, so matching, the alert and near-duplicate search
 see the full story; each later part is still stored as its own row (its URL
 must stay known, or the next poll would fetch and join it again) in the head's
-cluster, marked ``continuation_of``, and is neither matched nor
-indexed for near-duplicates on its own.
+cluster, marked ``continuation_of``, and is not indexed for near-duplicates on
+its own (nor matched, unless its head was stored, and matched, by an earlier run).
+
+Parts are paired here once per run, against the batch's heads and the heads earlier
+runs stored (``StoredHead``); storage then writes what was decided.
 
 Parts are paired by page (the head's ``continued_to`` names the part's page, the
 part's ``continued_from`` names the head's page) and, when several heads point
@@ -18,6 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from watchers.article import ArticleDraft
 
@@ -82,14 +86,32 @@ def join_text(head: str, part: str) -> str:
     return f"{head.rstrip()}\n{part.lstrip()}"
 
 
-def join_continuations(drafts: list[ArticleDraft]) -> None:
-    """Join parts found in the same batch into their heads, in place.
+@dataclass(frozen=True, slots=True)
+class StoredHead:
+    """A head an earlier run stored whose continuation has not arrived yet."""
 
-    Heads get the joined text and ``parts`` (the parts' URLs); parts get
-    ``continuation_of`` (the head's URL). Chains (1 → 2 → 3) join in
-    order because a part that continues further is itself a head.
+    url: str
+    title: str
+    page: str
+    continued_to: str
+    root: str  # the chain's first part: the head itself, or the article it continues
+
+
+def join_continuations(
+    drafts: list[ArticleDraft], stored: Sequence[StoredHead] = ()
+) -> dict[str, str]:
+    """Pair every continued part with its head, in the batch or stored, in place.
+
+    Batch heads get the joined text and ``parts`` (the parts' URLs); every joined part
+    gets ``continuation_of`` (the chain's first part). Chains (1 → 2 → 3) join in
+    order because a part that continues further is itself a head. Returns, for parts
+    whose head is stored, part URL → stored head URL: storage extends that row when it
+    stores the part (its text is in no batch draft).
     """
-    open_heads = [d for d in drafts if d.continued_to]
+    by_url = {d.url: d for d in drafts}
+    open_heads: list[ArticleDraft | StoredHead] = [d for d in drafts if d.continued_to]
+    open_heads.extend(stored)
+    into_stored: dict[str, str] = {}
     parts = [d for d in drafts if d.continued_from and not d.continuation_of]
     for part in sorted(parts, key=lambda d: page_order(d.continued_from)):
         candidates = [h for h in open_heads if h is not part]
@@ -102,10 +124,16 @@ def join_continuations(drafts: list[ArticleDraft]) -> None:
         if index is None:
             continue
         head = candidates[index]
-        root = head
-        while root.continuation_of:
-            root = next(d for d in drafts if d.url == root.continuation_of)
+        open_heads.remove(head)
+        if isinstance(head, StoredHead):
+            part.continuation_of = head.root
+            into_stored[part.url] = head.url
+            continue
+        root = by_url.get(head.continuation_of) if head.continuation_of else head
+        if root is None:  # the head itself continues a stored article
+            part.continuation_of = head.continuation_of
+            continue
         root.text = join_text(root.text, part.text)
         root.parts.append(part.url)
         part.continuation_of = root.url
-        open_heads.remove(head)
+    return into_stored
