@@ -106,6 +106,32 @@ def test_one_page_may_print_headlines_before_and_after_their_bodies() -> None:
     ]
 
 
+def test_subtitles_dashed_or_not_stay_with_their_own_headline() -> None:
+    """A 副题 under the title is neither the title nor the next story's kicker."""
+    garlic_body = (
+        "本报金乡讯（通讯员 王晓明）金乡县大蒜冷链物流园正式投入运营，日均吞吐鲜蒜三千吨。"
+    )
+    paddy_body = "本报鱼台讯（通讯员 刘洋）鱼台县推广稻虾共作模式，种养面积十二万亩，农户收入增加。"
+    after = (
+        f"{garlic_body}\n\n"
+        "金乡县\n大蒜冷链物流园投入运营\n——首批二十余家冷藏企业入驻\n\n"
+        f"{paddy_body}\n\n"
+        "鱼台县\n稻田综合种养带动农民增收\n"
+    )
+    before = (
+        "金乡县\n\n大蒜冷链物流园投入运营\n\n——首批二十余家冷藏企业入驻\n\n"
+        f"{garlic_body}\n\n"
+        "鱼台县\n\n稻田综合种养带动农民增收\n\n建美丽庭院享美好生活\n\n"
+        f"{paddy_body}\n"
+    )
+    for text in (after, before):
+        garlic, paddy = segment_text(text)
+        assert (garlic.kicker, garlic.title) == ("金乡县", "大蒜冷链物流园投入运营")
+        assert garlic.subtitle == "首批二十余家冷藏企业入驻"
+        assert (paddy.kicker, paddy.title) == ("鱼台县", "稻田综合种养带动农民增收")
+    assert segment_text(before)[1].subtitle == "建美丽庭院享美好生活"
+
+
 def _generator() -> ModuleType:
     sys.path.insert(0, str(PAGES))
     try:

@@ -40,6 +40,7 @@ _PRIOR = 0.4  # what the page's habit is worth against one headline's word overl
 _HEADED = 0.5  # an article with a headline: never leave a title empty without cause
 _BANNER = -0.2  # a headline-shaped line left to no article (a banner) is the exception
 _LONE_KICKER = -0.6  # a kicker or title sharing no word with its body: a banner instead
+_SUBTITLE = -0.25  # a third line under kicker and title: its subtitle, when nothing else fits
 _KICKER_SHARE = 0.3  # a kicker names its body: at least this share of its words recur there
 _STUB = -0.4  # a "title" of a few characters or a bare unit name is a kicker or place line
 _CERTAIN = 0.3  # overlap margin over the other neighbour that makes a headline's body certain
@@ -183,11 +184,19 @@ class Plan:
     after: bool  # the page's habit
 
 
+_DASHES = ("——", "──", "—", "－－")
+
+
 def fold_subtitles(lines: Sequence[HeadLine]) -> list[HeadLine]:
-    """A line opening with a dash is the subtitle of the line above it."""
+    """A line opening with a dash is the subtitle of the line above it (also in one box)."""
     out: list[HeadLine] = []
     for line in lines:
-        if line.text.lstrip().startswith(("——", "──", "—", "－－")) and out:
+        cut = next((k for k, p in enumerate(line.printed) if k and p.startswith(_DASHES)), 0)
+        if cut:
+            rest = "".join(line.printed[cut:]).lstrip("—─－ ")
+            head = line.printed[:cut]
+            line = HeadLine("".join(head), head, line.size, rest)
+        if line.text.lstrip().startswith(_DASHES) and out:
             prev = out[-1]
             out[-1] = HeadLine(prev.text, prev.printed, prev.size, line.text.lstrip("—─－ "))
         else:
@@ -225,19 +234,21 @@ def plan(gaps: Sequence[Sequence[HeadLine]], takes: Sequence[bool], overlap: Ove
 def _options(m: int, i: int, takes: Sequence[bool]) -> list[tuple[int, int]]:
     n = len(takes)
     out = []
-    for a in range(min(2, m) + 1):
+    for a in range(min(3, m) + 1):
         if a and not (i >= 1 and takes[i - 1]):
             continue
-        for b in range(min(2, m - a) + 1):
+        for b in range(min(3, m - a) + 1):
             if b and not (i < n and takes[i]):
                 continue
-            if i == 0 and m >= 4 and b == 2:
+            if i == 0 and m >= 4 and b >= 2:
                 continue  # a page-top run: the line above the title ends the banner block
             out.append((a, b))
     return out
 
 
 def _fit(part: Sequence[HeadLine], unit: int, overlap: Overlap) -> float:
+    if len(part) == 3:  # kicker, title and an undashed subtitle under it
+        return _SUBTITLE + _fit(part[:2], unit, overlap)
     value = overlap.score([line.text for line in part], unit)
     compact = part[-1].text.replace(" ", "")
     if len(compact) < 5 or (len(compact) <= 12 and _ORG.search(compact)):
@@ -364,10 +375,14 @@ def split_part(part: Sequence[HeadLine]) -> tuple[str, str, str]:
     """(kicker, title, subtitle) of the lines heading one article.
 
     Two lines are kicker and title, unless the PDF prints the first larger (then it
-    is the title and the second its subtitle). One paragraph printed on two lines is
-    a wrapped title, or a kicker and title set in one box when its first line names
-    a place or unit (``经开区综合行政执法局`` / ``精细执法 城市有序``).
+    is the title and the second its subtitle); a third line is the subtitle. One
+    paragraph printed on two lines is a wrapped title, or a kicker and title set in
+    one box when its first line names a place or unit
+    (``经开区综合行政执法局`` / ``精细执法 城市有序``).
     """
+    if len(part) == 3:
+        kicker, title, subtitle = part
+        return kicker.text, title.text, title.subtitle or subtitle.text
     if len(part) == 2:
         first, second = part
         if _sized_title(part):
