@@ -79,12 +79,16 @@ async def test_sigkill_during_delivery_loses_nothing_and_duplicates_at_most_one_
             configure(run)
             daemon = await DaemonProcess(config_path, log).start()
             if not await wait_until(lambda run=run: any(r == run for r, _ in received), 30):
-                break  # nothing left to send
+                await daemon.stop(signal.SIGKILL)  # nothing left to send: not a killed run
+                break
             await asyncio.sleep(rng.uniform(0, 0.3))
             await daemon.stop(signal.SIGKILL)
             killed_runs.add(run)
         configure(KILLS + 1)
+        started_before = DaemonProcess(config_path, log).logged("daemon started")
         daemon = await DaemonProcess(config_path, log).start()
+        # SIGTERM before the handlers are installed would kill rather than stop it.
+        assert await wait_until(lambda: daemon.logged("daemon started") > started_before, 60)
         everything = {f"http://news.example/{n}.html" for n in range(ALERTS)}
         arrived = await wait_until(lambda: {url for _, url in received} >= everything, 90)
         assert await daemon.stop() == 0
