@@ -40,6 +40,8 @@ class Source(SQLModel, table=True):
     state: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
     )
+    # Set while an admin has paused the source in the console: its runs are skipped.
+    paused_at: datetime | None = _utc()
 
 
 class HttpCache(SQLModel, table=True):
@@ -107,7 +109,10 @@ class Match(SQLModel, table=True):
     """An article matched a topic; hits say why."""
 
     __tablename__ = "matches"
-    __table_args__ = (UniqueConstraint("article_id", "topic_id"),)
+    __table_args__ = (
+        UniqueConstraint("article_id", "topic_id"),
+        Index("ix_matches_created", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     article_id: int = Field(foreign_key="articles.id", index=True)
@@ -189,4 +194,5 @@ class SourceRun(SQLModel, table=True):
 
 
 # Tables defined by feature packages register on the same metadata (for Alembic).
+from storage import console_models as _console_models  # noqa: E402,F401
 from storage.dedup import models as _dedup_models  # noqa: E402,F401

@@ -1,0 +1,160 @@
+"""Console accounts, sessions and login attempts: the only code that reads or writes them.
+
+Passwords arrive here already hashed (argon2 lives in daemon/web/passwords.py) and session
+tokens arrive already hashed too, so this module never holds a secret a person typed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, func
+from sqlmodel import col, select
+
+from storage.console_models import AuditEntry, LoginAttempt, User, WebSession
+from storage.db import Database
+from storage.types import utcnow
+
+
+class AccountError(Exception):
+    """A request about accounts that cannot be carried out; the message is for people."""
+
+
+async def add_user(db: Database, name: str, password_hash: str, *, admin: bool = False) -> User:
+    async with db.writing() as session:
+        if (await session.exec(select(User).where(User.name == name))).first():
+            raise AccountError(f'user "{name}" already exists')
+        user = User(name=name, password_hash=password_hash, role="admin" if admin else "staff")
+        session.add(user)
+        await session.flush()
+        session.add(AuditEntry(action="user.add", target=name, detail={"role": user.role}))
+        await session.commit()
+        return user
+
+
+async def find_user(db: Database, name: str) -> User | None:
+    async with db.session() as session:
+        return (await session.exec(select(User).where(User.name == name))).first()
+
+
+async def get_user(db: Database, user_id: int) -> User | None:
+    async with db.session() as session:
+        return await session.get(User, user_id)
+
+
+async def list_users(db: Database) -> list[User]:
+    async with db.session() as session:
+        return list(await session.exec(select(User).order_by(col(User.name))))
+
+
+async def set_password(db: Database, name: str, password_hash: str) -> None:
+    """A new password also ends every session the user had."""
+    async with db.writing() as session:
+        user = (await session.exec(select(User).where(User.name == name))).first()
+        if user is None:
+            raise AccountError(f'no user "{name}"')
+        user.password_hash = password_hash
+        session.add(user)
+        await session.exec(
+            delete(  # type: ignore[call-overload]
+                WebSession
+            ).where(col(WebSession.user_id) == user.id)
+        )
+        session.add(AuditEntry(user_id=user.id, action="user.passwd", target=name))
+        await session.commit()
+
+
+async def set_disabled(db: Database, name: str, disabled: bool = True) -> None:
+    """A disabled user's sessions end at once; enabling again does not revive them."""
+    async with db.writing() as session:
+        user = (await session.exec(select(User).where(User.name == name))).first()
+        if user is None:
+            raise AccountError(f'no user "{name}"')
+        user.disabled = disabled
+        session.add(user)
+        if disabled:
+            await session.exec(
+                delete(  # type: ignore[call-overload]
+                    WebSession
+                ).where(col(WebSession.user_id) == user.id)
+            )
+        action = "user.disable" if disabled else "user.enable"
+        session.add(AuditEntry(user_id=user.id, action=action, target=name))
+        await session.commit()
+
+
+async def open_session(
+    db: Database, user_id: int, token_hash: str, csrf_token: str, expires_at: datetime, ip: str
+) -> None:
+    async with db.writing() as session:
+        session.add(
+            WebSession(
+                token_hash=token_hash,
+                user_id=user_id,
+                csrf_token=csrf_token,
+                expires_at=expires_at,
+                ip=ip,
+            )
+        )
+        await session.commit()
+
+
+async def session_user(db: Database, token_hash: str) -> tuple[User, WebSession] | None:
+    """The live session's user: unexpired, and the user not disabled."""
+    async with db.session() as session:
+        row = (
+            await session.exec(
+                select(WebSession, User)
+                .join(User, col(User.id) == WebSession.user_id)
+                .where(WebSession.token_hash == token_hash)
+                .where(col(WebSession.expires_at) > utcnow())
+                .where(col(User.disabled).is_(False))
+            )
+        ).first()
+    if row is None:
+        return None
+    web_session, user = row
+    return user, web_session
+
+
+async def close_session(db: Database, token_hash: str) -> None:
+    async with db.writing() as session:
+        await session.exec(
+            delete(  # type: ignore[call-overload]
+                WebSession
+            ).where(col(WebSession.token_hash) == token_hash)
+        )
+        await session.exec(
+            delete(  # type: ignore[call-overload]
+                WebSession
+            ).where(col(WebSession.expires_at) <= utcnow())
+        )
+        await session.commit()
+
+
+async def record_attempt(db: Database, user_name: str, ip: str, ok: bool) -> None:
+    async with db.writing() as session:
+        session.add(LoginAttempt(user_name=user_name, ip=ip, ok=ok))
+        await session.commit()
+
+
+async def failures_since(
+    db: Database, since: datetime, *, user_name: str, ip: str
+) -> tuple[int, int]:
+    """Failed logins since ``since``: (for this user name, from this address)."""
+    async with db.session() as session:
+        by_user = await session.scalar(
+            select(func.count())
+            .select_from(LoginAttempt)
+            .where(LoginAttempt.user_name == user_name)
+            .where(col(LoginAttempt.ok).is_(False))
+            .where(col(LoginAttempt.at) >= since)
+        )
+        by_ip = await session.scalar(
+            select(func.count())
+            .select_from(LoginAttempt)
+            .where(LoginAttempt.ip == ip)
+            .where(col(LoginAttempt.ok).is_(False))
+            .where(col(LoginAttempt.at) >= since)
+        )
+    return int(by_user or 0), int(by_ip or 0)
