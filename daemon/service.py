@@ -166,6 +166,9 @@ class Daemon:
 
             async def run(source: SourceConfig = source, job_id: str = job_id) -> None:
                 report = await self.pipeline.run_claimed(source, self._next_run(job_id))
+                if report.paused:
+                    log.info("source paused in the console; run skipped", source=source.name)
+                    return
                 if report.retry_at is not None:
                     self._back_off(job_id, report.retry_at)
                 await self.pipeline.deliver()
