@@ -8,6 +8,8 @@ with silent blanks.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,6 +37,8 @@ MAX_HIT_CHARS = 200  # a hit is shown up to this long: a regex can match million
 MARK = '<mark style="background:#fff0a8;color:#000;padding:0 1px">{}</mark>'
 Span = tuple[int, int]
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>#|~"})
+# A line break inside a paragraph: the paper's column width, not the writer's.
+_WRAP = re.compile(r"[ \t]*\n[ \t]*")
 
 
 class RenderError(Exception):
@@ -147,7 +151,7 @@ def snippet_segments(alert: Alert, radius: int = SNIPPET_RADIUS) -> list[Segment
     _, text_spans = _field_spans(alert, len(normalize(alert.title)))
     if not text_spans:
         cut = text.strip()[: radius * 2]
-        return [Segment(cut), *([Segment("…")] if len(text.strip()) > len(cut) else [])]
+        return _unwrapped([Segment(cut), *([Segment("…")] if len(text.strip()) > len(cut) else [])])
     first_start, first_end = text_spans[0]
     mapped = _mapped_prefix(text, min(first_end, first_start + MAX_HIT_CHARS) + radius * 3)
     originals = [mapped.original_span(a, b) for a, b in text_spans if a < len(mapped.text)]
@@ -167,6 +171,29 @@ def snippet_segments(alert: Alert, radius: int = SNIPPET_RADIUS) -> list[Segment
     out.append(Segment(text[pos:hi]))
     if text[hi:].strip():
         out.append(Segment("…"))
+    return _unwrapped([s for s in out if s.text])
+
+
+def _wide(char: str) -> bool:
+    return unicodedata.east_asian_width(char) in "WF"
+
+
+def _unwrapped(segments: list[Segment]) -> list[Segment]:
+    """Segments with the page's line wraps taken out: a wrapped hit (``液\n化石油气``) reads
+    as the words it is. Between two Chinese characters a wrap becomes nothing, elsewhere
+    one space, so a quote differs from the original only in that whitespace."""
+    joined = "".join(s.text for s in segments)
+    out: list[Segment] = []
+    base = 0
+    for segment in segments:
+
+        def join(found: re.Match[str], base: int = base) -> str:
+            before = joined[base + found.start() - 1] if base + found.start() else ""
+            after = joined[base + found.end()] if base + found.end() < len(joined) else ""
+            return "" if not before or not after or (_wide(before) and _wide(after)) else " "
+
+        out.append(Segment(_WRAP.sub(join, segment.text), segment.hit))
+        base += len(segment.text)
     return [s for s in out if s.text]
 
 
