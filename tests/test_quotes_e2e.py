@@ -140,10 +140,15 @@ async def test_alert_and_digest_quote_the_stored_original(
     (message,) = inbox.messages
     body = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
     body = body.replace("\r\n", "\n")  # SMTP's line ends, not the paper's
-    assert '<meta charset="utf-8">' in body and "【" not in body
-    (quote,) = re.findall(r'<p class="quote"[^>]*>(.*?)</p>', body, re.S)
+    shown = re.sub(r'<span style="display:none[^"]*">[^<]*</span>', "", body)
+    assert '<meta charset="utf-8">' in body and "【" not in shown  # <mark> alone in HTML
+    (quote,) = re.findall(r'<p class="quote"[^>]*>(.*?)</p>', shown, re.S)
     marked = [html.unescape(m) for m in re.findall(r"<mark[^>]*>(.*?)</mark>", quote, re.S)]
     assert "<mark" not in "".join(marked)  # never nested
     plain_quote = html.unescape(re.sub(r"</?mark[^>]*>", "", quote))
     assert_quotes_the_original(plain_quote, marked, stored)
-    assert "金乡县开展燃气安全检查" in message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    plain = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "金乡县开展燃气安全检查" in plain
+    plain_hits = re.findall(r"【(.*?)】", plain)
+    assert sorted(plain_hits) == sorted(marked) and "液化石油气" in plain_hits
+    assert_quotes_the_original(plain_hits[0], plain_hits, stored)

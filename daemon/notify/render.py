@@ -35,8 +35,13 @@ DIGEST_RADIUS = 60  # about 120 characters around the first hit: a digest is ski
 MAX_HIT_CHARS = 200  # a hit is shown up to this long: a regex can match millions of characters
 # Inline style: mail clients drop <style> blocks and some ignore <mark>'s default look.
 MARK = '<mark style="background:#fff0a8;color:#000;padding:0 1px">{}</mark>'
+# Apprise's email plugin makes the plain-text part itself, from the HTML (it takes no
+# text body of its own); text hidden like this reaches that part and no HTML reader, so
+# hits read 【…】 there while the HTML marks them once, with <mark>.
+PLAIN_ONLY = '<span style="display:none;mso-hide:all;font-size:0;max-height:0">{}</span>'
 Span = tuple[int, int]
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>#|~"})
+_TAG_BREAK = re.compile(r">\n<")
 # A line break inside a paragraph: the paper's column width, not the writer's.
 _WRAP = re.compile(r"[ \t]*\n[ \t]*")
 
@@ -211,7 +216,10 @@ def highlight(segments: list[Segment], fmt: Format) -> str:
     """Snippet segments with each hit marked once, the way ``fmt`` shows emphasis."""
     if fmt == "html":
         return Markup("").join(
-            Markup(MARK).format(s.text) if s.hit else escape(s.text) for s in segments
+            Markup(PLAIN_ONLY.format("【") + MARK + PLAIN_ONLY.format("】")).format(s.text)
+            if s.hit
+            else escape(s.text)
+            for s in segments
         )
     if fmt == "markdown":
         return "".join(f"**{md(s.text)}**" if s.hit else md(s.text) for s in segments)
@@ -255,6 +263,7 @@ class Renderer:
         )
         self.env.filters["md"] = md
         self.env.filters["highlight"] = highlight
+        self.env.filters["plain_only"] = lambda text: Markup(PLAIN_ONLY).format(text)
         self.env.filters["local"] = lambda value: local_time(value, tz)
         self.env.filters["where"] = lambda a, when=True: where(a, tz, when=when)
 
@@ -276,11 +285,14 @@ class Renderer:
 
     def _render(self, name: str, **context: object) -> str:
         try:
-            return self.env.get_template(name).render(**context).strip()
+            rendered = self.env.get_template(name).render(**context).strip()
         except jinja2.TemplateSyntaxError as exc:
             raise self._syntax_error(exc, name) from None
         except jinja2.TemplateError as exc:
             raise RenderError(f"template {name}: {exc}") from None
+        # The plain-text part Apprise makes from HTML turns every line break between two
+        # tags into an empty line; the template's empty lines are the ones meant.
+        return _TAG_BREAK.sub("><", rendered) if name.endswith(".html.j2") else rendered
 
     def alert(self, alert: Alert, fmt: Format, radius: int = SNIPPET_RADIUS) -> tuple[str, str]:
         """(title, body) of one alert."""
