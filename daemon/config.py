@@ -159,11 +159,17 @@ class Config(_Strict):
     channels: list[ChannelConfig] = Field(default_factory=list)
     path: Path = Path("config.toml")
     _warnings: list[str] = PrivateAttr(default_factory=list)
+    # Names of the topics the web console added (daemon/console_config.py).
+    _console_topics: set[str] = PrivateAttr(default_factory=set)
 
     @property
     def warnings(self) -> list[str]:
         """Settings that are valid but do nothing (see :func:`_warnings_for`)."""
         return list(self._warnings)
+
+    def file_topics(self) -> list[TopicConfig]:
+        """The topics config.toml itself defines (read-only in the console)."""
+        return [t for t in self.topics if t.name not in self._console_topics]
 
     @property
     def tz(self) -> ZoneInfo:

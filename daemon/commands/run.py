@@ -21,7 +21,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 async def serve(config: Config) -> None:
     async with open_pipeline(config) as pipeline:
-        daemon = Daemon(config, pipeline)
+        daemon = Daemon(pipeline.config, pipeline)
         if config.web.listen is None:
             await daemon.run()
             return

@@ -32,15 +32,16 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 async def serve(config: Config, listen: str, origin: str) -> None:
+    from daemon.console_config import effective_config
     from daemon.web.app import Console
     from daemon.web.serving import serve_until_stopped
 
     async with open_database(config) as db:
-        console = Console(config=config, db=db)
+        console = Console(config=await effective_config(config, db), db=db)
 
         async def changed() -> None:
             try:
-                console.config = load_config(config.path)
+                console.config = await effective_config(load_config(config.path), db)
             except UserError as exc:
                 log.error("config reload failed; keeping the running config", error=str(exc))
 
