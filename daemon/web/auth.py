@@ -26,7 +26,6 @@ from storage.types import utcnow
 
 COOKIE = "tingfeng_session"
 LOGIN_COOKIE = "tingfeng_login"  # double-submit CSRF token for the login form
-SESSION_DAYS = 14
 THROTTLE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_USER = 5
 MAX_FAILURES_PER_IP = 20
@@ -173,16 +172,17 @@ async def login(request: web.Request) -> web.Response:
     if not ok or user is None or user.id is None:
         return fail("用户名或密码错误，或账户已停用。", 401)
     token = secrets.token_urlsafe(32)
+    days = console.config.web.session_days
     await accounts.open_session(
         console.db,
         user.id,
         token_hash(token),
         secrets.token_urlsafe(32),
-        utcnow() + timedelta(days=SESSION_DAYS),
+        utcnow() + timedelta(days=days),
         ip,
     )
     response = web.HTTPFound(next_url)
-    _set_cookie(request, response, COOKIE, token, max_age=SESSION_DAYS * 86400)
+    _set_cookie(request, response, COOKIE, token, max_age=days * 86400)
     response.del_cookie(LOGIN_COOKIE, path="/")
     raise response
 
@@ -197,9 +197,28 @@ async def logout(request: web.Request) -> web.Response:
     raise response
 
 
+def secure_request(request: web.Request) -> bool:
+    """Whether a ``Secure`` cookie will come back from this browser.
+
+    Browsers keep ``Secure`` cookies only from HTTPS, and from ``http://localhost`` and
+    loopback addresses, which they count as secure. On plain HTTP to any other address
+    a ``Secure`` session cookie is dropped and nobody could log in; there it goes without
+    ``Secure`` (the server warned at start that the console belongs behind HTTPS). A
+    proxy terminating TLS says so with ``X-Forwarded-Proto: https``; a client faking that
+    header only makes its own cookie stricter.
+    """
+    from daemon.web.serving import is_loopback
+
+    if request.secure or request.headers.get("X-Forwarded-Proto", "").lower() == "https":
+        return True
+    return is_loopback(request.url.host or "")
+
+
 def _set_cookie(
     request: web.Request, response: web.StreamResponse, name: str, value: str, max_age: int
 ) -> None:
+    """Every cookie HttpOnly (no script reads it) and SameSite=Lax (no cross-site post
+    carries it); ``Secure`` whenever the browser will keep it (:func:`secure_request`)."""
     response.set_cookie(
         name,
         value,
@@ -207,5 +226,5 @@ def _set_cookie(
         path="/",
         httponly=True,
         samesite="Lax",
-        secure=_console(request).secure_cookies,
+        secure=_console(request).secure_cookies and secure_request(request),
     )
