@@ -48,14 +48,16 @@ class BaseDictionary:
     the DAG needs no logarithm per edge. jieba's own frequency table is dropped once
     this is built (tens of megabytes in a daemon): :meth:`freq` recovers a frequency
     exactly from its log probability, and equal frequencies share one float object.
-    ``long_keys`` are the keys of :data:`_LONG` characters or more: a string that long
-    is looked up there first, a small table that stays in the processor's cache, where a
-    miss in ``logp`` (most long strings) costs a trip to memory.
+    ``singles`` (the one-character keys) and ``long_keys`` (those of :data:`_LONG`
+    characters or more) are small tables that stay in the processor's cache: every
+    character of a segmented clause is looked up, and most long strings are not keys,
+    where a look-up in ``logp`` costs a trip to memory.
     """
 
     logp: dict[str, float]
     logtotal: float
     longest: int
+    singles: dict[str, float]
     long_keys: frozenset[str]
 
     def freq(self, word: str) -> int:
@@ -77,9 +79,10 @@ def base_dictionary() -> BaseDictionary:
             directory = cache_dir()
             cached = load_dictionary(directory) if directory is not None else None
             logp, logtotal = cached if cached is not None else _from_jieba()
+            singles = {k: v for k, v in logp.items() if len(k) == 1}
             long_keys = frozenset(k for k in logp if len(k) >= _LONG)
             longest = max(map(len, long_keys or logp))
-            _base = BaseDictionary(logp, logtotal, longest, long_keys)
+            _base = BaseDictionary(logp, logtotal, longest, singles, long_keys)
             if directory is not None and cached is None:
                 save_dictionary(directory, logp, logtotal)
         return _base
@@ -150,6 +153,8 @@ class WordChecker:
         self._lock = threading.Lock()
         self._base: dict[str, float] | None = None
         self._own: dict[str, float] = {}
+        self._singles: dict[str, float] = {}  # the base's, with this matcher's own over them
+        self._own_singles: dict[str, float] = {}  # a private copy, once an own entry needs it
         self._long_keys: frozenset[str] = frozenset()
         self._fine_cache: dict[str, frozenset[tuple[int, int]]] = {}
         if own is not None:
@@ -157,7 +162,7 @@ class WordChecker:
             return
         base = base_dictionary()
         self._logtotal, self._longest = base.logtotal, base.longest
-        self._long_keys = base.long_keys
+        self._long_keys, self._singles = base.long_keys, base.singles
         self._base = base.logp
         self.own_words = []
         for term in sorted(t for t in terms if t and not all(is_latin(c) for c in t)):
@@ -173,6 +178,12 @@ class WordChecker:
             prefix = term[:k]
             if prefix not in self._own and prefix not in base:
                 self._own[prefix] = 0.0
+        head = term[0]
+        if head in self._own:  # own entries come first: the single-character table too
+            if self._singles is not self._own_singles:  # still the shared base table
+                self._own_singles = dict(self._singles)
+            self._own_singles[head] = self._own[head]
+            self._singles = self._own_singles
 
     @property
     def needs_dictionary(self) -> bool:
@@ -189,7 +200,7 @@ class WordChecker:
                 if self._base is None:
                     base = base_dictionary()
                     self._logtotal, self._longest = base.logtotal, base.longest
-                    self._long_keys = base.long_keys
+                    self._long_keys, self._singles = base.long_keys, base.singles
                     for term, lp in self.own_words:
                         self._add(term, lp, base.logp)
                     self._base = base.logp  # last: other threads read without the lock
@@ -216,10 +227,9 @@ class WordChecker:
         unknown = -self._logtotal  # a character that is no word scores as frequency 1
         score = [0.0] * (n + 1)
         nxt = [n] * (n + 1)
+        singles = self._singles
         for i in range(n - 1, -1, -1):
-            lp = own_get(s[i])
-            if lp is None:
-                lp = get(s[i])
+            lp = singles.get(s[i])
             best, best_j = (lp or unknown) + score[i + 1], i + 1
             for j in range(i + 2, n + 1):
                 piece = s[i:j]
