@@ -23,7 +23,7 @@ from storage.db import Database
 
 HERE = Path(__file__).parent
 # Route modules, each with a module-level ``routes = web.RouteTableDef()``.
-PAGES = ("daemon.web.auth", "daemon.web.today")
+PAGES = ("daemon.web.auth", "daemon.web.today", "daemon.web.story", "daemon.web.feeds")
 
 
 async def _nothing() -> None:
