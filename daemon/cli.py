@@ -7,11 +7,24 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from importlib.metadata import version
+from typing import Any
 
 from daemon.commands import COMMANDS
 from daemon.errors import UserError
 from daemon.redaction import scrub
+
+
+class _Version(argparse.Action):
+    """``--version``, looked up only when asked: importlib.metadata slows every start-up."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        from importlib.metadata import version
+
+        print(f"tingfeng {version('tingfeng')}")
+        parser.exit()
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -25,7 +38,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         description="听风: watch regional news, match topics, alert once.",
         epilog="run 'tingfeng COMMAND --help' for a command's options and an example",
     )
-    parser.add_argument("--version", action="version", version=f"tingfeng {version('tingfeng')}")
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     if command not in COMMANDS:
         for name, info in COMMANDS.items():

@@ -12,9 +12,10 @@ import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, PrivateAttr, ValidationError, field_validator
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator
 
 from daemon.errors import UserError
 from daemon.notify.apprise_urls import check_apprise_url
@@ -87,9 +88,69 @@ class DaemonConfig(_Strict):
         return value
 
 
+DEFAULT_LISTEN = "127.0.0.1:8750"
+
+
+def split_listen(value: str) -> tuple[str, int]:
+    """``host:port`` (``[::1]:8750`` for IPv6) as a host and a port number."""
+    host, sep, port = value.strip().rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f'"{value}" is not host:port (try "{DEFAULT_LISTEN}")')
+    return host, int(port)
+
+
+class WebConfig(_Strict):
+    """The web console. Without ``listen`` the daemon serves no console."""
+
+    listen: str | None = None
+    # The console's address as people reach it (behind a proxy, say): links in feeds
+    # and alerts start with it. Unset: links are built from the request.
+    public_url: str | None = None
+    # Apprise mailto:// URL of the SMTP server that sends staff's email subscriptions;
+    # the recipient is added per subscription. Unset: the console offers no email.
+    email_url: SecretStr | None = None
+    session_days: int = Field(default=14, ge=1, le=365)
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str | None) -> str | None:
+        if value is not None:
+            split_listen(value)
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f'"{value}" is not an http(s) URL (try "https://tingfeng.example.cn")')
+        return value.rstrip("/")
+
+    @field_validator("email_url")
+    @classmethod
+    def _email_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        url = value.get_secret_value()
+        scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+        if scheme not in ("mailto", "mailtos"):
+            raise ValueError(
+                "must be an Apprise mailto:// or mailtos:// URL of the SMTP server "
+                '(try "mailtos://user:password@smtp.example.cn?from=tingfeng@example.cn")'
+            )
+        return value
+
+    def host_port(self) -> tuple[str, int]:
+        return split_listen(self.listen or DEFAULT_LISTEN)
+
+
 class Config(_Strict):
     daemon: DaemonConfig = DaemonConfig()
     storage: StorageConfig = StorageConfig()
+    web: WebConfig = WebConfig()
     fetch: FetchConfig = FetchConfig()
     dedup: DedupConfig = DedupConfig()
     sources: list[AnySource] = Field(default_factory=list)
@@ -97,19 +158,29 @@ class Config(_Strict):
     channels: list[ChannelConfig] = Field(default_factory=list)
     path: Path = Path("config.toml")
     _warnings: list[str] = PrivateAttr(default_factory=list)
+    # Names of the topics the web console added (daemon/console_config.py).
+    _console_topics: set[str] = PrivateAttr(default_factory=set)
 
     @property
     def warnings(self) -> list[str]:
         """Settings that are valid but do nothing (see :func:`_warnings_for`)."""
         return list(self._warnings)
 
+    def file_topics(self) -> list[TopicConfig]:
+        """The topics config.toml itself defines (read-only in the console)."""
+        return [t for t in self.topics if t.name not in self._console_topics]
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.daemon.timezone)
 
     def secrets(self) -> list[str]:
-        """Every channel URL: redacted from whatever text reaches a log, an error or the CLI."""
-        return [c.url.get_secret_value() for c in self.channels]
+        """Every channel URL and the console's SMTP URL: redacted from whatever text
+        reaches a log, an error or the CLI."""
+        found = [c.url.get_secret_value() for c in self.channels]
+        if self.web.email_url is not None:
+            found.append(self.web.email_url.get_secret_value())
+        return found
 
     def channel(self, name: str) -> ChannelConfig:
         return next(c for c in self.channels if c.name == name)
@@ -236,6 +307,7 @@ def parse_config(text: str, file: Path) -> Config:
         loc, first = _located(dict(exc.errors()[0]))
         raise _fail(file, lines, loc, _message(first)) from None
     _check_channels(config, file, lines)
+    _check_email_url(config, file, lines)
     _check_queries(config, file, lines)
     _check_templates(config, file, lines)
     config._warnings = _warnings_for(config, file, lines)
@@ -285,6 +357,18 @@ def _check_channels(config: Config, file: Path, lines: dict[KeyPath, int]) -> No
         problem = check_apprise_url(channel.url.get_secret_value())
         if problem:
             raise _fail(file, lines, ("channels", i, "url"), f'channel "{channel.name}": {problem}')
+
+
+def _check_email_url(config: Config, file: Path, lines: dict[KeyPath, int]) -> None:
+    """The SMTP URL is a secret wherever it appears: the whole URL and its password are
+    registered for redaction, so a send error quoting either shows ``***``."""
+    if config.web.email_url is None:
+        return
+    url = config.web.email_url.get_secret_value()
+    register([url, *([urlsplit(url).password or ""])])
+    problem = check_apprise_url(url)
+    if problem:
+        raise _fail(file, lines, ("web", "email_url"), problem)
 
 
 def _check_queries(config: Config, file: Path, lines: dict[KeyPath, int]) -> None:

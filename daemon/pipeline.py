@@ -42,6 +42,7 @@ from storage.articles import (
 from storage.catalog import (
     RunValidators,
     changed_topics,
+    is_paused,
     record_alerted,
     record_failure,
     record_success,
@@ -75,6 +76,8 @@ class SourceReport:
     retry_at: datetime | None = None
     # Another instance has this cycle's run (several daemons on one PostgreSQL).
     elsewhere: bool = False
+    # An admin paused the source in the console: the run was skipped.
+    paused: bool = False
     # The database refused the run's writes (read-only, unreachable): not a source problem.
     storage_failed: bool = False
     # New articles matched in this run, and how many of them each topic matched.
@@ -196,10 +199,12 @@ class Pipeline:
     async def run_claimed(self, spec: SourceConfig, next_run: datetime | None) -> SourceReport:
         """Run a source unless another instance has this cycle's run (storage/runs.py).
 
-        The daemon's jobs come here; ``once`` runs every source regardless. The
-        claim's lease is renewed while the run lasts. SQLite is single-instance by
-        design, so it runs without claims.
+        The daemon's jobs come here (a paused source's run is skipped); ``once`` runs
+        every source regardless of claims. The claim's lease is renewed while the run
+        lasts. SQLite is single-instance by design, so it runs without claims.
         """
+        if await is_paused(self.db, spec.name):
+            return SourceReport(spec.name, paused=True)
         if self.db.is_sqlite:
             return await self.run_source(spec, next_run)
         source = self.sources[spec.name]
@@ -533,13 +538,15 @@ class Pipeline:
         self, on_source: Callable[[SourceReport], None] | None = None
     ) -> tuple[list[SourceReport], DeliveryReport]:
         """Every enabled source once (hosts are paced by the fetcher), then deliveries.
+        A paused source is reported as skipped.
 
         ``on_source`` hears of each source as it finishes, so ``tingfeng once`` can show
         progress instead of seconds of silence.
         """
 
         async def run(spec: SourceConfig) -> SourceReport:
-            report = await self.run_source(spec)
+            paused = await is_paused(self.db, spec.name)
+            report = SourceReport(spec.name, paused=True) if paused else await self.run_source(spec)
             if on_source is not None:
                 on_source(report)
             return report

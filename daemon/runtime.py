@@ -30,14 +30,26 @@ async def open_database(config: Config) -> AsyncIterator[Database]:
         await db.close()
 
 
+async def console_config(config: Config) -> Config:
+    """The effective config (config.toml plus console definitions), for commands that
+    read the database without a pipeline (``match --stored``)."""
+    from daemon.console_config import effective_config
+
+    async with open_database(config) as db:
+        return await effective_config(config, db)
+
+
 @asynccontextmanager
 async def open_pipeline(config: Config) -> AsyncIterator[Pipeline]:
-    """The whole pipeline; imported here so commands that only read the database stay quick."""
+    """The whole pipeline on the effective config (config.toml plus what the console
+    defined: see ``pipeline.config``); imported here so commands that only read the
+    database stay quick."""
+    from daemon.console_config import effective_config
     from daemon.pipeline import Pipeline
     from watchers.fetch import Fetcher
 
     async with open_database(config) as db, Fetcher(config.fetch) as fetcher:
-        pipeline = Pipeline(config, db, fetcher)
+        pipeline = Pipeline(await effective_config(config, db), db, fetcher)
         try:
             await pipeline.prepare()
         except DBAPIError as exc:

@@ -24,11 +24,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import DBAPIError
 
 from daemon.config import Config, load_config
+from daemon.console_config import effective_config
 from daemon.errors import UserError
 from daemon.notify.digest import build_digest, catch_up
 from daemon.notify.operator import alert_operator
 from daemon.notify.settings import ChannelConfig
 from daemon.pipeline import Pipeline
+from storage.console_defs import console_generation
 from storage.identity import DatabaseIdentityError
 from storage.leader import Leadership
 from watchers.settings import SourceConfig
@@ -62,6 +64,10 @@ class Daemon:
         self.running: set[asyncio.Task[Any]] = set()
         self.stopping = asyncio.Event()
         self._loaded_mtime: float | None = None
+        # The console's generation (newest audit id) the running config was built from.
+        self._loaded_generation = 0
+        # The poll, SIGHUP and the console's callback may ask at once; one reload at a time.
+        self._reloading = asyncio.Lock()
         # Set when the database changed identity: the daemon stops and exits non-zero.
         self.fatal: DatabaseIdentityError | None = None
         self.leadership = Leadership(pipeline.db)
@@ -160,6 +166,9 @@ class Daemon:
 
             async def run(source: SourceConfig = source, job_id: str = job_id) -> None:
                 report = await self.pipeline.run_claimed(source, self._next_run(job_id))
+                if report.paused:
+                    log.info("source paused in the console; run skipped", source=source.name)
+                    return
                 if report.retry_at is not None:
                     self._back_off(job_id, report.retry_at)
                 await self.pipeline.deliver()
@@ -190,18 +199,27 @@ class Daemon:
             return None
 
     async def _reload_if_changed(self) -> None:
-        if self._config_mtime() != self._loaded_mtime:
+        """The config file was edited, or a console (this process's or ``tingfeng web``
+        on the same database) changed topics, channels or subscriptions."""
+        generation = await console_generation(self.pipeline.db)
+        if self._config_mtime() != self._loaded_mtime or generation != self._loaded_generation:
             await self.reload()
 
     async def reload(self) -> None:
-        """Apply an edited config without a restart: topics recompile, jobs follow sources.
+        """Apply an edited config or console change without a restart: topics recompile,
+        jobs follow sources and digest channels.
 
         A config with a mistake is reported and ignored; the daemon keeps running on
-        the last good one.
+        the last good one. The console's ``changed`` callback is this method.
         """
+        async with self._reloading:
+            await self._reload()
+
+    async def _reload(self) -> None:
         self._loaded_mtime = self._config_mtime()
         try:
-            config = load_config(self.config.path)
+            self._loaded_generation = await console_generation(self.pipeline.db)
+            config = await effective_config(load_config(self.config.path), self.pipeline.db)
             await self.pipeline.reload(config)
         except UserError as exc:
             log.error("config reload failed; keeping the running config", error=str(exc))
@@ -222,6 +240,7 @@ class Daemon:
             loop.add_signal_handler(sig, self.stopping.set)
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
         self._loaded_mtime = self._config_mtime()
+        self._loaded_generation = await console_generation(self.pipeline.db)
         if await self.leadership.is_leader():
             caught = await catch_up(self.pipeline.db, self.config)
             if caught:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import bisect
 import ctypes
 import gc
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -19,14 +18,13 @@ import ahocorasick
 
 from rules.evaluate import evaluate
 from rules.model import Document, Hit, TopicMatch, TopicRule
-from rules.normalize import fold, match_form, normalize
+from rules.normalize import ASTRAL, fold, match_form, normalize
 from rules.query import And, Not, Query, QuerySyntaxError, Term, parse_query
 from rules.regexes import compile_regex, regex_spans
 from rules.wordcheck import DocumentWords, WordChecker, base_dictionary, is_latin
 
 _SEARCHED = ("title", "text")
 _AUTOMATON_KINDS = ("word", "substring", "prefix", "suffix")
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
 class RuleError(ValueError):
@@ -119,12 +117,12 @@ def _automaton_hits(automaton: ahocorasick.Automaton, text: str) -> dict[int, li
     hit ends on an even byte and is dropped. Characters beyond U+FFFF take two code
     units, so when ``text`` has any, unit offsets are mapped back to characters.
     """
+    units = _code_units(text)
     wide_ends: list[int] = []
-    if _ASTRAL.search(text):
-        wide = (i for i, ch in enumerate(text) if ch > "\uffff")
-        wide_ends = [i + n + 2 for n, i in enumerate(wide)]  # unit offset after each pair
+    if len(units) > 2 * len(text):  # unit offset after each pair:
+        wide_ends = [m.start() + n + 2 for n, m in enumerate(ASTRAL.finditer(text))]
     ends: dict[int, list[int]] = {}
-    for last_byte, pid in automaton.iter(_code_units(text)):
+    for last_byte, pid in automaton.iter(units):
         if not last_byte & 1:
             continue
         end = (last_byte + 1) // 2

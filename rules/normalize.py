@@ -26,13 +26,43 @@ _CJK_GAP = re.compile(f"(?<=[{_CJK_CLASS}])\\s+(?=[{_CJK_CLASS}])")
 _SPACE_RUN = re.compile(r"\s+")
 
 
+# Compatibility characters in nearly every Chinese article (full-width punctuation, the
+# ideographic space, the ellipsis), each with its full compatibility decomposition.
+_EVERYDAY = tuple((c, unicodedata.normalize("NFKD", c)) for c in "，：；！？（）％\u3000…")
+
+
 def normalize(text: str) -> str:
     """Return the canonical matching/dedup form of ``text``."""
     if not text:
         return ""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    text = _CJK_GAP.sub("", text)
-    return _SPACE_RUN.sub(" ", text).strip()
+    return _spaces(_nfkc(text).casefold())
+
+
+def _nfkc(text: str) -> str:
+    """``unicodedata.normalize("NFKC", text)``, several times faster on Chinese news.
+
+    NFKC takes the same value after any character is replaced by its own compatibility
+    decomposition, and the everyday punctuation's decompositions are plain ASCII, so
+    swapping those with ``str.replace`` leaves, in most articles, text that is already
+    in NFKC; a quick check says so, and only other text takes the full normalisation.
+    """
+    for char, plain in _EVERYDAY:
+        if char in text:
+            text = text.replace(char, plain)
+    if unicodedata.is_normalized("NFKC", text):
+        return text
+    return unicodedata.normalize("NFKC", text)
+
+
+def _spaces(text: str) -> str:
+    """Whitespace between CJK characters dropped, other runs made one space, ends stripped.
+
+    ``str.split`` finds whitespace (the same characters as ``\\s``) far faster than the
+    look-behind pattern scans text, and most Chinese articles have none at all.
+    """
+    if text.split(maxsplit=1) == [text]:
+        return text
+    return _SPACE_RUN.sub(" ", _CJK_GAP.sub("", text)).strip()
 
 
 # Marks NFKC composes onto the character before them (é = e + U+0301, が = か + U+3099):
@@ -144,7 +174,29 @@ def _load_trad_to_simp() -> dict[int, int]:
     return table
 
 
-_TRAD_TO_SIMP: dict[int, int] | None = None
+@dataclass(frozen=True, slots=True)
+class _Folding:
+    """The traditional→simplified table as patterns that find its characters.
+
+    ``str.translate`` looks every character up (most are not traditional) and costs
+    more than normalising; a character-class search skips the rest in C. Such a class
+    is fast only while its characters fit in 16 bits, so characters beyond U+FFFF
+    (rare, but some dictionary words have them) are found as any such character and
+    looked up one by one.
+    """
+
+    narrow: re.Pattern[str]
+    simplified: dict[str, str]
+
+
+def _load_folding() -> _Folding:
+    simplified = {chr(t): chr(s) for t, s in _load_trad_to_simp().items()}
+    narrow = "".join(c for c in simplified if c <= "\uffff")
+    return _Folding(re.compile(f"[{re.escape(narrow)}]"), simplified)
+
+
+_FOLDING: _Folding | None = None
+ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
 def fold(text: str) -> str:
@@ -154,10 +206,22 @@ def fold(text: str) -> str:
     ``液化石油气``; kept out of :func:`normalize` so the dedup hash contract stays
     as design.md describes. Length-preserving by construction.
     """
-    global _TRAD_TO_SIMP
-    if _TRAD_TO_SIMP is None:
-        _TRAD_TO_SIMP = _load_trad_to_simp()  # idempotent; a race only builds it twice
-    return text.translate(_TRAD_TO_SIMP)
+    global _FOLDING
+    if _FOLDING is None:
+        _FOLDING = _load_folding()  # idempotent; a race only builds it twice
+    simplified = _FOLDING.simplified
+    text = _FOLDING.narrow.sub(lambda m: simplified[m.group()], text)
+    if _has_astral(text):
+        text = ASTRAL.sub(lambda m: simplified.get(m.group(), m.group()), text)
+    return text
+
+
+def _has_astral(text: str) -> bool:
+    """Whether ``text`` has characters beyond U+FFFF (two UTF-16 code units each).
+
+    Encoding is a C loop over the whole text, quicker than any pattern search.
+    """
+    return len(text.encode("utf-16-le", "surrogatepass")) > 2 * len(text)
 
 
 def match_form(text: str) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.console_models import AuditEntry
 from storage.db import Database
 from storage.models import Channel, HttpCache, Source, Topic
 from storage.types import utcnow
@@ -69,6 +70,39 @@ async def stored_sources(db: Database) -> dict[str, Source]:
     """Every source row (with its health) by name, including ones no longer configured."""
     async with db.session() as session:
         return {s.name: s for s in await session.exec(select(Source))}
+
+
+class NoSuchSource(LookupError):
+    """A source name the database does not know (it is added when the daemon first starts
+    with it in config)."""
+
+
+async def set_paused(db: Database, name: str, paused: bool, user_id: int | None) -> bool:
+    """Pause (or resume) a source and audit who did it; returns whether anything changed.
+
+    A paused source keeps its health history; the daemon and ``once`` skip its runs.
+    """
+    async with db.writing() as session:
+        source = (await session.exec(select(Source).where(Source.name == name))).first()
+        if source is None:
+            raise NoSuchSource(
+                f'source "{name}" is not in the database yet (the daemon adds it on its first run)'
+            )
+        if (source.paused_at is not None) == paused:
+            return False
+        source.paused_at = utcnow() if paused else None
+        session.add(source)
+        action = "source.pause" if paused else "source.resume"
+        session.add(AuditEntry(user_id=user_id, action=action, target=name))
+        await session.commit()
+        return True
+
+
+async def is_paused(db: Database, name: str) -> bool:
+    """Read fresh on every run: a pause may come from another process (``tingfeng web``)."""
+    async with db.session() as session:
+        source = (await session.exec(select(Source).where(Source.name == name))).first()
+        return source is not None and source.paused_at is not None
 
 
 async def record_success(

@@ -135,6 +135,33 @@ def test_invalid_apprise_url_names_channel_not_secret() -> None:
     assert "SECRET123456" not in message
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "json://127.0.0.1:9/hook",
+        "json://",
+        "mailtos://user:pass@example.com?to=a@example.com,b@example.com",
+        "mailto://",
+        "wecombot://abcdef123456",
+        "wecombot://",
+        "dingtalk://token123456",
+        "tgram://bad",
+        "tgram://123456789:abcdefg_hijklmnopqrstuvwxyz123456/12345",
+        "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abcdef123456",
+        "nosuchservice://SECRET123456@x",
+    ],
+)
+def test_channel_check_agrees_with_apprise(url: str) -> None:
+    """check-config reads only the plugin of the URL's scheme, yet accepts exactly what
+    Apprise itself can build a notifier from."""
+    import apprise
+
+    from daemon.notify.apprise_urls import check_apprise_url
+
+    built = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    assert (check_apprise_url(url) is None) == (built is not None)
+
+
 def test_secret_never_in_repr() -> None:
     config = parse_config(GOOD, Path("config.toml"))
     assert "SECRET123456" not in repr(config) and "SECRET123456" not in str(config.channels)

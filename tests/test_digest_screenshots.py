@@ -82,6 +82,8 @@ async def test_digest_reads_at_desktop_and_phone_width(width: int, tmp_path: Pat
             toc = await page.locator("li.toc").all_inner_texts()
             topics = await page.locator("h2").all_inner_texts()
             scroll_width = await page.evaluate("document.documentElement.scrollWidth")
+            quotes = await page.locator("p.quote").all_inner_texts()
+            marks = await page.locator("p.quote mark").count()
             await page.screenshot(path=str(shots / f"digest-{width}.png"), full_page=True)
         finally:
             await browser.close()
@@ -92,3 +94,5 @@ async def test_digest_reads_at_desktop_and_phone_width(width: int, tmp_path: Pat
         assert sum(line.startswith(alert.title) for line in toc) == 1
     assert [t.split("（")[0] for t in topics] == ["燃气安全", "防汛"]  # config order
     assert scroll_width <= width
+    # Hits are marked once on screen (the 【】 for the plain-text part stay hidden).
+    assert quotes and marks and not any("【" in q or "http" in q for q in quotes)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import re
 import socket
 from datetime import timedelta
 from email.message import EmailMessage
@@ -116,8 +117,16 @@ async def test_digest_email_parts_recipients_titles_links_and_marks(
             assert html.count(item.title) == 2  # once in the contents, once as the story
             assert item.title in plain and item.url in plain
         assert ">液化石油气</mark>" in html and ">防汛</mark>" in html
-        assert "【" not in html  # hits are marked once, by <mark>
-        assert "液化石油气" in plain and "<mark" not in plain
+        shown = re.sub(r'<span style="display:none[^"]*">[^<]*</span>', "", html)
+        assert "【" not in shown  # the HTML marks hits once, by <mark>
+        # The plain part a person reads: contents, then each story, hits marked once by 【】.
+        lines = plain.replace("\r\n", "\n").split("\n")
+        assert lines[:3] == [message["Subject"], "", "目录"]
+        assert "燃气安全（3条）" in lines[3:8] and "<mark" not in plain
+        assert plain.count("【液化石油气】") >= 1 and "【防汛】" in plain
+        assert "【【" not in plain and "】】" not in plain
+        assert plain.count("【") == len(re.findall("<mark", html))
+        assert "\n\n\n" not in plain.replace("\r\n", "\n")
         assert html.index("燃气安全</a>（3条）") < html.index("防汛</a>（1条）")
         assert html.index("燃气安全（3条）</h2>") < html.index("防汛（1条）</h2>")
         assert "http" not in html.split("<body", 1)[1].split("href=")[0]  # no external files

@@ -17,7 +17,7 @@ from tests.real_sites import RealSite
 from tests.sites import make_config, run_sources, stored
 from watchers.article import ArticleDraft
 from watchers.base import WatchContext
-from watchers.epaper import EpaperWatcher
+from watchers.epaper.watcher import EpaperWatcher
 
 
 def epaper(url: str, name: str = "paper") -> str:

@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from daemon.commands.probe import probe_url, report
+from daemon.commands.probe import report
 from tests.cli_runner import run_cli
 from tests.conftest import SiteFactory
 from tests.real_sites import RealSite
 from tests.sites import SITES, page_response
 from watchers.dates import SITE_TZ
+from watchers.probe import probe_url
 from watchers.settings import FetchConfig
 
 FAST = FetchConfig(per_host_delay=0)

@@ -188,3 +188,34 @@ def test_match_order_follows_rule_order_and_is_deterministic() -> None:
     first = matcher.match_many(docs)
     assert first == compile_rules(rules).match_many(docs) == matcher.match_many(docs)
     assert [m.topic for m in first[1]] == names
+
+
+def test_normalised_and_folded_text_is_exactly_the_definition() -> None:
+    """The fast paths give what NFKC, case folding, the space rules and OpenCC's table say.
+
+    Hit offsets and dedup hashes depend on the exact text, so an article with Korean,
+    combining accents, rare full-width forms, odd spaces or characters beyond U+FFFF
+    must come out as the plain definition makes it.
+    """
+    import random
+    import re
+    import unicodedata
+
+    from rules import fold, normalize
+    from rules.normalize import _CJK_GAP, _load_trad_to_simp
+
+    table = _load_trad_to_simp()
+
+    def definition(text: str) -> str:
+        text = unicodedata.normalize("NFKC", text).casefold()
+        text = re.sub(r"\s+", " ", _CJK_GAP.sub("", text)).strip()
+        return text.translate(table)
+
+    pool = (
+        "液化石油气氣鋼瓶（）：；！？，。％…、 \n\t\r\u3000\u00a0\u2028\u200aＡａAbc1２"
+        "ée\u0301ß㈱ﬁ“”—·가\u1100\u1161\u11a8\u0b47\u0b3e𠁞𠀾😀①㎡ｶﾞ\ufeff"
+    )
+    rng = random.Random(16)
+    for _ in range(5000):
+        text = "".join(rng.choice(pool) for _ in range(rng.randint(0, 24)))
+        assert fold(normalize(text)) == definition(text), repr(text)

@@ -9,7 +9,8 @@ import pytest
 from daemon.pipeline import run_cpu
 from watchers.base import WatchContext, WatchError
 from watchers.fetch import Fetcher
-from watchers.pagetext import PageFileSource, PageTextWatcher
+from watchers.pagetext import PageTextWatcher
+from watchers.pagetext_settings import PageFileSource
 from watchers.settings import FetchConfig
 
 PAGE = Path(__file__).parent / "fixtures" / "pages" / "page-c-after-wrapped.txt"

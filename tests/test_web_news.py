@@ -106,8 +106,9 @@ async def test_one_row_per_story_hits_marked_in_the_printed_words(tmp_path: Path
         # the title is text, never markup
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
         assert "<script>alert(1)" not in html
-        # hits are quoted from the original: the line break and full-width letters kept
-        assert "<mark>液化\n石油气</mark>（<mark>ＬＰＧ</mark>）" in html
+        # hits are quoted from the original (full-width letters and brackets kept), the
+        # paper's line wrap taken out of the snippet as in alerts
+        assert "<mark>液化石油气</mark>（<mark>ＬＰＧ</mark>）" in html
         assert "<mark>液化气</mark>" not in html  # 液化气 is not a term of the topic
         assert "<mark>防汛</mark>演练" in html  # a title hit is marked too
         assert "2024-06-08 09:30" in html  # [daemon] timezone, not UTC
@@ -140,10 +141,7 @@ async def test_paging_keeps_filters(tmp_path: Path) -> None:
         await seed(
             database_of(client),
             config,
-            [
-                ("鱼台融媒", _draft(n, f"防汛第{n}期", "防汛" + story_text(n)))
-                for n in range(33)
-            ],
+            [("鱼台融媒", _draft(n, f"防汛第{n}期", "防汛" + story_text(n))) for n in range(33)],
         )
         await add_user(client, "admin", "pw", admin=True)
         await log_in(client, "admin", "pw")

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import feedparser
 
 from watchers.article import ArticleDraft
 from watchers.base import WatchContext, WatchError
 from watchers.dates import from_struct_time
+from watchers.feed_settings import FeedSource
 from watchers.htmltext import html_to_text
 from watchers.place import place_of_article
-from watchers.settings import SourceConfig
-
-
-class FeedSource(SourceConfig):
-    kind: Literal["feed"]
 
 
 def parse_feed(body: bytes | str, url: str) -> list[ArticleDraft]:

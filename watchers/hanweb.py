@@ -17,7 +17,7 @@ from __future__ import annotations
 import html as htmllib
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from watchers.article import ArticleDraft
@@ -25,9 +25,9 @@ from watchers.base import NoArticlesError, WatchContext, skip_or_stop, skipped
 from watchers.dates import parse_site_date
 from watchers.fetch import FetchError
 from watchers.hanweb_article import NO_BODY, parse_article
+from watchers.hanweb_settings import HanwebSource
 from watchers.htmltext import parse_html
 from watchers.place import place_of_article
-from watchers.settings import SourceConfig
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -60,10 +60,6 @@ _ID_KEYS = frozenset(
         "permissiontype",
     ]
 )
-
-
-class HanwebSource(SourceConfig):
-    kind: Literal["hanweb"]
 
 
 @dataclass(slots=True)

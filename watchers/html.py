@@ -6,33 +6,19 @@ Only links not already stored are fetched, so a steady-state cycle costs one
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from watchers.article import ArticleDraft
 from watchers.base import NoArticlesError, WatchContext, skip_or_stop, skipped
 from watchers.dates import parse_site_date
 from watchers.fetch import FetchError
+from watchers.html_settings import HtmlSource, Selectors
 from watchers.htmltext import node_text, parse_html
 from watchers.place import place_of_article
-from watchers.settings import SourceConfig, Strict
 
 if TYPE_CHECKING:
     from selectolax.lexbor import LexborHTMLParser
-
-
-class Selectors(Strict):
-    """CSS selectors for a generic HTML list source."""
-
-    item: str = "a"
-    title: str | None = None
-    text: str | None = None
-    date: str | None = None
-
-
-class HtmlSource(SourceConfig):
-    kind: Literal["html"]
-    selectors: Selectors = Selectors()
 
 
 _TEXT_FALLBACKS = ("#zoom", "#ozoom", "article", ".article", ".content", "#content")

@@ -12,21 +12,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from pathlib import Path
-from typing import Literal
 from urllib.parse import unquote, urlparse
 
 from rules.normalize import normalize
 from watchers.article import ArticleDraft
 from watchers.base import WatchContext, WatchError
+from watchers.pagetext_settings import PageFileSource
 from watchers.place import place_of_article
 from watchers.segment import MAX_BYTES, PageItem, SegmentError, segment_bytes
-from watchers.settings import SourceConfig
-
-
-class PageFileSource(SourceConfig):
-    """A page of text (``text``) or a page PDF (``pdf``); both are segmented alike."""
-
-    kind: Literal["text", "pdf"]
 
 
 def item_id(item: PageItem) -> str:

@@ -9,6 +9,7 @@ configure — or, when nothing matched, what was tried.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,6 +23,7 @@ from watchers.epaper.detect import EXPECTED, PLATFORMS, detect
 from watchers.epaper.entry import entry_note, newest_issue_url
 from watchers.fetch import Fetcher, FetchError
 from watchers.registry import BY_NAME
+from watchers.settings import FetchConfig
 
 MAX_HOPS = 4
 _HANWEB_URL = re.compile(r"/col/col\d+/", re.I)
@@ -142,3 +144,27 @@ async def probe(url: str, fetcher: Fetcher, *, articles: int = 3) -> ProbeResult
     result.articles = [d for d in drafts if not d.skip_reason]
     result.skipped = [d.skip_reason for d in drafts if d.skip_reason]
     return result
+
+
+async def probe_url(url: str, fetch: FetchConfig, articles: int = 3) -> ProbeResult:
+    """:func:`probe` with a fetcher of its own, as ``tingfeng probe`` and the console's
+    来源 page run it. Raises ``FetchError`` when the URL cannot be fetched."""
+    async with Fetcher(fetch) as fetcher:
+        return await probe(url, fetcher, articles=articles)
+
+
+def config_block(result: ProbeResult) -> str:
+    """A ready ``[[sources]]`` table for config.toml."""
+
+    def toml(value: str) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    return "\n".join(
+        (
+            "[[sources]]",
+            f"name = {toml(result.name)}",
+            f'kind = "{result.kind}"',
+            f"url = {toml(result.entry)}",
+            'region = ""  # the county or city articles without a dateline place belong to',
+        )
+    )

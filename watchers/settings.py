@@ -1,6 +1,6 @@
 """Fetch settings and what every source kind has in common, declared where they are read.
 
-Each kind adds its own keys in its own model next to its watcher (``selectors`` on
+Each kind adds its own keys in its own settings module next to its watcher (``selectors`` on
 ``HtmlSource``, ``catchup_days`` on ``EpaperSource``); ``watchers.registry`` joins
 them into one union chosen by ``kind``, so a key of one kind is an unknown key on
 another. ``daemon/config.py`` puts these into the whole config file and turns

@@ -66,6 +66,11 @@ COMMANDS: dict[str, Command] = {
         "match articles (JSONL or stored) against topic rules",
         "tingfeng match --stored --since 3d --format summary",
     ),
+    "users": Command(
+        "daemon.commands.users",
+        "add, list, disable console users; set passwords",
+        "tingfeng users add admin --admin",
+    ),
     "rules": Command(
         "daemon.commands.rules_cmd",
         "test queries, import keyword files",

@@ -66,10 +66,10 @@ def run_async(
 def entry_notes(config: Config) -> list[str]:
     """One line per e-paper source whose URL is one day's issue: it is followed as the
     paper's entry (the newest issue every day), and the user should know it was read so."""
+    papers = [spec for spec in config.sources if spec.kind == "epaper"]
+    if not papers:
+        return []
+    # Imported only here: the e-paper parsers cost start-up time every other config is spared.
     from watchers.epaper.entry import entry_note
 
-    return [
-        f"{spec.name}: {note}"
-        for spec in config.sources
-        if spec.kind == "epaper" and (note := entry_note(spec.url))
-    ]
+    return [f"{spec.name}: {note}" for spec in papers if (note := entry_note(spec.url))]

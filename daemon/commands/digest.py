@@ -39,30 +39,33 @@ def chosen(config: Config, name: str | None) -> list[ChannelConfig]:
     return found
 
 
-async def send_now(config: Config, channels: list[ChannelConfig]) -> tuple[int, DeliveryReport]:
+async def send_now(config: Config, name: str | None) -> tuple[int, DeliveryReport]:
+    """Digest channels are chosen from the effective config: console users' too."""
     async with open_pipeline(config) as pipeline:
+        channels = chosen(pipeline.config, name)
         built = [await build_digest(pipeline.db, c) for c in channels]
         return sum(bool(b) for b in built), await pipeline.deliver()
 
 
-async def previews(config: Config, channels: list[ChannelConfig]) -> list[Preview]:
+async def previews(config: Config, name: str | None) -> list[Preview]:
     async with open_pipeline(config) as pipeline:
-        return [await preview_digest(pipeline.db, config, c) for c in channels]
+        channels = chosen(pipeline.config, name)
+        return [await preview_digest(pipeline.db, pipeline.config, c) for c in channels]
 
 
 def run(args: argparse.Namespace) -> int:
     config = config_from(args)
-    channels = chosen(config, args.channel)
     if not args.dry_run:
-        built, report = run_async(send_now(config, channels), tz=config.tz)
+        built, report = run_async(send_now(config, args.channel), tz=config.tz)
         print(f"digests built: {built}")
         for line in delivery_lines(report):
             print(line)
         return 0
-    for preview in run_async(previews(config, channels), tz=config.tz):
+    found = run_async(previews(config, args.channel), tz=config.tz)
+    for preview in found:
         if args.out:
             out = Path(args.out)
-            if len(channels) > 1:
+            if len(found) > 1:
                 suffix = "html" if preview.format == "html" else "txt"
                 out = out / f"{preview.channel}.{suffix}"
             out.parent.mkdir(parents=True, exist_ok=True)

@@ -317,7 +317,6 @@ def _run_stored(args: argparse.Namespace, config: Config, matcher: Matcher) -> i
     from daemon.commands._shared import parse_since, run_async
 
     since = parse_since(args.since, config)
-    _check_database(config)
     summary = Summary(r.name for r in matcher.rules) if args.format != "jsonl" else None
     if not _scan(matcher, config, since, summary, args.quotes):
         when = f" since {args.since}" if args.since else ""
@@ -346,7 +345,8 @@ async def _send(config: Config, since: datetime | None) -> tuple[BackfillReport,
     from daemon.runtime import open_pipeline
 
     async with open_pipeline(config) as pipeline:
-        report = await backfill(pipeline.db, config, config.topics, since)
+        effective = pipeline.config
+        report = await backfill(pipeline.db, effective, effective.topics, since)
         return report, await pipeline.deliver()
 
 
@@ -365,6 +365,14 @@ def run(args: argparse.Namespace) -> int:
         from daemon.commands._shared import config_from
 
         config = config_from(args)
+    if config is not None and args.stored:
+        _check_database(config)
+        if args.rules is None:
+            from daemon.commands._shared import run_async
+            from daemon.runtime import console_config
+
+            # the console's topics too, so a topic made in the console can be backtested
+            config = run_async(console_config(config), tz=config.tz)
     matcher = _matcher(args, config)
     if config is not None and args.stored:
         return _run_stored(args, config, matcher)

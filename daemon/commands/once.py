@@ -49,6 +49,8 @@ async def one_cycle(
 
 
 def source_line(r: SourceReport) -> str:
+    if r.paused:
+        return f"{r.name}: paused, skipped (resume it on the console's 来源 page)"
     if r.error:
         return f"{r.name}: FAILED: {display_text(r.error)}"
     owed = count(r.owed, "alert")
@@ -97,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
             )
     for line in delivery_lines(delivered):
         print(line)
-    if any(r.storage_failed for r in reports) and all(r.error for r in reports):
+    if any(r.storage_failed for r in reports) and all(r.error for r in reports if not r.paused):
         # The database refused every write (read-only, gone): the cycle did not run. One
         # source's failed store, while others stored, stays a per-source failure.
         print("tingfeng: the database refused this cycle's writes (see above)", file=sys.stderr)

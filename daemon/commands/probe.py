@@ -7,7 +7,6 @@ takes that file's ``[fetch]`` settings, as every command reads ``--config PATH``
 from __future__ import annotations
 
 import argparse
-import json
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -44,24 +43,16 @@ def _config(path: str | None) -> Config | None:
     return load_config(path) if path else None
 
 
-async def probe_url(url: str, fetch: FetchConfig, articles: int = 3) -> ProbeResult:
-    from watchers.fetch import Fetcher, FetchError
-    from watchers.probe import probe
-
-    async with Fetcher(fetch) as fetcher:
-        try:
-            return await probe(url, fetcher, articles=articles)
-        except FetchError as exc:
-            raise UserError(f"probe: {exc}") from None
-
-
-def _toml(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
 def run(args: argparse.Namespace) -> int:
+    from watchers.fetch import FetchError
+    from watchers.probe import probe_url
+
     config = _config(args.config)
-    found = run_async(probe_url(args.url, config.fetch if config else FetchConfig(), args.articles))
+    fetch = config.fetch if config else FetchConfig()
+    try:
+        found = run_async(probe_url(args.url, fetch, args.articles))
+    except FetchError as exc:
+        raise UserError(f"probe: {exc}") from None
     return report(found, block=args.config is not None, tz=config.tz if config else SITE_TZ)
 
 
@@ -99,10 +90,8 @@ def report(found: ProbeResult, *, block: bool, tz: ZoneInfo) -> int:
     for reason in found.skipped[:5]:
         print(f"  skipped: {reason}")
     if block:
+        from watchers.probe import config_block
+
         print()
-        print("[[sources]]")
-        print(f"name = {_toml(found.name)}")
-        print(f'kind = "{found.kind}"')
-        print(f"url = {_toml(found.entry)}")
-        print('region = ""  # the county or city articles without a dateline place belong to')
+        print(config_block(found))
     return 0 if found.articles and not found.error else 1

@@ -19,7 +19,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 async def serve(config: Config) -> None:
     async with open_pipeline(config) as pipeline:
-        await Daemon(config, pipeline).run()
+        await Daemon(pipeline.config, pipeline).run()
 
 
 def run(args: argparse.Namespace) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from daemon.commands._shared import config_from, entry_notes, run_async
@@ -12,12 +12,8 @@ from daemon.config import Config
 from daemon.notify.render import local_time
 from daemon.redaction import display_text
 from daemon.runtime import open_database
-from storage.catalog import stored_sources
-from storage.models import Source
+from daemon.source_health import SourceHealth, source_health
 from storage.types import utcnow
-from watchers.settings import SourceConfig
-
-STALE_GRACE = 120.0
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -25,9 +21,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     parser.set_defaults(handler=run)
 
 
-async def health(config: Config) -> dict[str, Source]:
+async def health(config: Config) -> list[SourceHealth]:
     async with open_database(config) as db:
-        return await stored_sources(db)
+        return await source_health(config, db)
 
 
 HEADERS = (
@@ -44,33 +40,29 @@ HEADERS = (
 
 def run(args: argparse.Namespace) -> int:
     config = config_from(args)
-    stored = run_async(health(config), tz=config.tz)
+    found = run_async(health(config), tz=config.tz)
     tz = config.tz
     now = utcnow()
-    # "unhealthy": failed fail_alert_after times in a row, or alerted and not yet recovered;
-    # it is still tried, at its backoff time ("next run"). "as of": when that state was
-    # recorded; "stale": the daemon should have run the source since and has not.
+    # "as of": when the state was recorded (the last run); a paused source shows since
+    # when it is paused and has no next run.
     rows = []
-    for spec in config.sources:
-        row = stored.get(spec.name)
-        if not spec.enabled:
-            state = "disabled"
-        elif row is None or row.last_run_at is None:
-            state = "new"
-        elif _stale(row, spec, now):
-            state = "stale"
-        elif row.failures_in_row >= spec.fail_alert_after or row.alerted_at is not None:
-            state = "unhealthy"
-        elif row.failures_in_row:
-            state = "failing"
-        else:
-            state = "ok"
-        age = format_age(now - row.last_run_at) if row and row.last_run_at else "-"
-        success = local_time(row.last_success_at, tz) if row and row.last_success_at else "-"
-        next_run = local_time(row.next_run_at, tz) if row and row.next_run_at else "-"
-        fails = str(row.failures_in_row if row else 0)
-        error = (row.last_error or "") if row and row.failures_in_row else ""
-        rows.append([spec.name, spec.kind, state, success, fails, next_run, age, error])
+    for item in found:
+        since = item.paused_at if item.state == "paused" else item.last_run_at
+        age = format_age(now - since) if since else "-"
+        success = local_time(item.last_success_at, tz) if item.last_success_at else "-"
+        next_run = local_time(item.next_run_at, tz) if item.next_run_at else "-"
+        rows.append(
+            [
+                item.name,
+                item.kind,
+                item.state,
+                success,
+                str(item.failures_in_row),
+                next_run,
+                age,
+                item.last_error,
+            ]
+        )
     if console := terminal():
         print_table(
             console, HEADERS, [[*r[:-1], display_text(r[-1])] for r in rows], right=("fails",)
@@ -86,14 +78,6 @@ def run(args: argparse.Namespace) -> int:
     for note in entry_notes(config):
         print(f"note: {note}")
     return 0
-
-
-def _stale(row: Source, spec: SourceConfig, now: datetime) -> bool:
-    """The daemon should have run (and recorded) this source a while ago and has not:
-    it is stopped, or it cannot write to the database. The last state is shown as stale."""
-    if row.next_run_at is None:
-        return False
-    return now - row.next_run_at > timedelta(seconds=max(STALE_GRACE, spec.interval))
 
 
 def format_age(delta: timedelta) -> str:

@@ -8,6 +8,8 @@ with silent blanks.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,8 +35,15 @@ DIGEST_RADIUS = 60  # about 120 characters around the first hit: a digest is ski
 MAX_HIT_CHARS = 200  # a hit is shown up to this long: a regex can match millions of characters
 # Inline style: mail clients drop <style> blocks and some ignore <mark>'s default look.
 MARK = '<mark style="background:#fff0a8;color:#000;padding:0 1px">{}</mark>'
+# Apprise's email plugin makes the plain-text part itself, from the HTML (it takes no
+# text body of its own); text hidden like this reaches that part and no HTML reader, so
+# hits read 【…】 there while the HTML marks them once, with <mark>.
+PLAIN_ONLY = '<span style="display:none;mso-hide:all;font-size:0;max-height:0">{}</span>'
 Span = tuple[int, int]
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>#|~"})
+_TAG_BREAK = re.compile(r">\n<")
+# A line break inside a paragraph: the paper's column width, not the writer's.
+_WRAP = re.compile(r"[ \t]*\n[ \t]*")
 
 
 class RenderError(Exception):
@@ -166,7 +175,7 @@ def snippet_segments(alert: Alert, radius: int = SNIPPET_RADIUS) -> list[Segment
     _, text_spans = _field_spans(alert.hits, len(normalize(alert.title)))
     if not text_spans:
         cut = text.strip()[: radius * 2]
-        return [Segment(cut), *([Segment("…")] if len(text.strip()) > len(cut) else [])]
+        return _unwrapped([Segment(cut), *([Segment("…")] if len(text.strip()) > len(cut) else [])])
     first_start, first_end = text_spans[0]
     mapped = _mapped_prefix(text, min(first_end, first_start + MAX_HIT_CHARS) + radius * 3)
     originals = [mapped.original_span(a, b) for a, b in text_spans if a < len(mapped.text)]
@@ -186,6 +195,29 @@ def snippet_segments(alert: Alert, radius: int = SNIPPET_RADIUS) -> list[Segment
     out.append(Segment(text[pos:hi]))
     if text[hi:].strip():
         out.append(Segment("…"))
+    return _unwrapped([s for s in out if s.text])
+
+
+def _wide(char: str) -> bool:
+    return unicodedata.east_asian_width(char) in "WF"
+
+
+def _unwrapped(segments: list[Segment]) -> list[Segment]:
+    """Segments with the page's line wraps taken out: a wrapped hit (``液\n化石油气``) reads
+    as the words it is. Between two Chinese characters a wrap becomes nothing, elsewhere
+    one space, so a quote differs from the original only in that whitespace."""
+    joined = "".join(s.text for s in segments)
+    out: list[Segment] = []
+    base = 0
+    for segment in segments:
+
+        def join(found: re.Match[str], base: int = base) -> str:
+            before = joined[base + found.start() - 1] if base + found.start() else ""
+            after = joined[base + found.end()] if base + found.end() < len(joined) else ""
+            return "" if not before or not after or (_wide(before) and _wide(after)) else " "
+
+        out.append(Segment(_WRAP.sub(join, segment.text), segment.hit))
+        base += len(segment.text)
     return [s for s in out if s.text]
 
 
@@ -203,7 +235,10 @@ def highlight(segments: list[Segment], fmt: Format) -> str:
     """Snippet segments with each hit marked once, the way ``fmt`` shows emphasis."""
     if fmt == "html":
         return Markup("").join(
-            Markup(MARK).format(s.text) if s.hit else escape(s.text) for s in segments
+            Markup(PLAIN_ONLY.format("【") + MARK + PLAIN_ONLY.format("】")).format(s.text)
+            if s.hit
+            else escape(s.text)
+            for s in segments
         )
     if fmt == "markdown":
         return "".join(f"**{md(s.text)}**" if s.hit else md(s.text) for s in segments)
@@ -247,6 +282,7 @@ class Renderer:
         )
         self.env.filters["md"] = md
         self.env.filters["highlight"] = highlight
+        self.env.filters["plain_only"] = lambda text: Markup(PLAIN_ONLY).format(text)
         self.env.filters["local"] = lambda value: local_time(value, tz)
         self.env.filters["where"] = lambda a, when=True: where(a, tz, when=when)
 
@@ -268,11 +304,14 @@ class Renderer:
 
     def _render(self, name: str, **context: object) -> str:
         try:
-            return self.env.get_template(name).render(**context).strip()
+            rendered = self.env.get_template(name).render(**context).strip()
         except jinja2.TemplateSyntaxError as exc:
             raise self._syntax_error(exc, name) from None
         except jinja2.TemplateError as exc:
             raise RenderError(f"template {name}: {exc}") from None
+        # The plain-text part Apprise makes from HTML turns every line break between two
+        # tags into an empty line; the template's empty lines are the ones meant.
+        return _TAG_BREAK.sub("><", rendered) if name.endswith(".html.j2") else rendered
 
     def alert(self, alert: Alert, fmt: Format, radius: int = SNIPPET_RADIUS) -> tuple[str, str]:
         """(title, body) of one alert."""

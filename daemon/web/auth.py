@@ -26,7 +26,6 @@ from storage.types import utcnow
 
 COOKIE = "tingfeng_session"
 LOGIN_COOKIE = "tingfeng_login"  # double-submit CSRF token for the login form
-SESSION_DAYS = 14
 THROTTLE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_USER = 5
 MAX_FAILURES_PER_IP = 20
@@ -173,16 +172,17 @@ async def login(request: web.Request) -> web.Response:
     if not ok or user is None or user.id is None:
         return fail("用户名或密码错误，或账户已停用。", 401)
     token = secrets.token_urlsafe(32)
+    days = console.config.web.session_days
     await accounts.open_session(
         console.db,
         user.id,
         token_hash(token),
         secrets.token_urlsafe(32),
-        utcnow() + timedelta(days=SESSION_DAYS),
+        utcnow() + timedelta(days=days),
         ip,
     )
     response = web.HTTPFound(next_url)
-    _set_cookie(request, response, COOKIE, token, max_age=SESSION_DAYS * 86400)
+    _set_cookie(request, response, COOKIE, token, max_age=days * 86400)
     response.del_cookie(LOGIN_COOKIE, path="/")
     raise response
 

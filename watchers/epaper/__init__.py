@@ -1,5 +1,5 @@
-"""E-paper (数字报) watchers: Founder classic, Founder pc layout and the PaperIndex family."""
+"""E-paper (数字报) watchers: Founder classic, Founder pc layout and the PaperIndex family.
 
-from watchers.epaper.watcher import EpaperSource, EpaperWatcher
-
-__all__ = ["EpaperSource", "EpaperWatcher"]
+Nothing is imported here, so ``watchers.epaper.settings`` loads without the watcher and
+its HTTP stack.
+"""

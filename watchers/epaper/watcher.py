@@ -14,10 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Literal
 
 import structlog
-from pydantic import Field
 
 from watchers.article import ArticleDraft
 from watchers.base import NoArticlesError, WatchContext, WatchError, skip_or_stop, skipped
@@ -35,22 +33,16 @@ from watchers.epaper.common import (
 from watchers.epaper.detect import EXPECTED, Platform, detect
 from watchers.epaper.entry import newest_issue_url
 from watchers.epaper.issues import IssueUrl, days_to_fetch, issue_url
+from watchers.epaper.settings import EpaperSource
 from watchers.fetch import FetchError
 from watchers.pagetext import to_draft
 from watchers.place import place_in_text, place_of_article
 from watchers.segment import SegmentError, segment_bytes
-from watchers.settings import SourceConfig
 
 log = structlog.get_logger("tingfeng.epaper")
 MAX_REFRESH_HOPS = 4
 # How far back "today's issue is not out yet" may step when catchup_days is smaller.
 MIN_LOOKBACK_DAYS = 7
-
-
-class EpaperSource(SourceConfig):
-    kind: Literal["epaper"]
-    # How many days back missed issues are fetched after downtime.
-    catchup_days: int = Field(default=7, ge=0, le=60)
 
 
 class _Missing(Exception):

@@ -1,0 +1,11 @@
+"""The ``feed`` kind's settings, apart from its watcher: reading a config never loads aiohttp."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from watchers.settings import SourceConfig
+
+
+class FeedSource(SourceConfig):
+    kind: Literal["feed"]
