@@ -30,6 +30,7 @@ PAGES = (
     "daemon.web.feeds",
     "daemon.web.sources",
     "daemon.web.outbox",
+    "daemon.web.subscriptions",
 )
 
 
@@ -46,7 +47,8 @@ class Console:
     config: Config
     db: Database
     changed: Callable[[], Awaitable[None]] = field(default=_nothing)
-    # Cookies get ``Secure`` unless the console is served on plain HTTP to localhost.
+    # True: cookies are ``Secure`` whenever the browser keeps them so (HTTPS, localhost;
+    # see ``auth.secure_request``). False: never, for test clients on plain HTTP.
     secure_cookies: bool = True
 
     @property
