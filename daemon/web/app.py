@@ -23,7 +23,15 @@ from storage.db import Database
 
 HERE = Path(__file__).parent
 # Route modules, each with a module-level ``routes = web.RouteTableDef()``.
-PAGES = ("daemon.web.auth", "daemon.web.today", "daemon.web.sources", "daemon.web.outbox")
+PAGES = (
+    "daemon.web.auth",
+    "daemon.web.today",
+    "daemon.web.story",
+    "daemon.web.feeds",
+    "daemon.web.sources",
+    "daemon.web.outbox",
+    "daemon.web.subscriptions",
+)
 
 
 async def _nothing() -> None:
