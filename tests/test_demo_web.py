@@ -43,6 +43,6 @@ async def test_demo_web_serves_the_console_until_ctrl_c(tmp_path: Path) -> None:
             assert 'href="/sources"' in page
     finally:
         proc.send_signal(signal.SIGINT)
-        out, err = await asyncio.wait_for(proc.communicate(), 30)
+        _, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 0, err.decode()
     assert "Traceback" not in err.decode()
