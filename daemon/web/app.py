@@ -18,12 +18,18 @@ import jinja2
 from aiohttp import web
 
 from daemon.config import Config
-from daemon.web import auth, filters
+from daemon.web import api_errors, auth, filters
 from storage.db import Database
 
 HERE = Path(__file__).parent
 # Route modules, each with a module-level ``routes = web.RouteTableDef()``.
-PAGES = ("daemon.web.auth", "daemon.web.today", "daemon.web.sources", "daemon.web.outbox")
+PAGES = (
+    "daemon.web.auth",
+    "daemon.web.today",
+    "daemon.web.sources",
+    "daemon.web.outbox",
+    "daemon.web.api",
+)
 
 
 async def _nothing() -> None:
@@ -77,7 +83,12 @@ async def compress_and_cache(request: web.Request, handler: auth.Handler) -> web
 
 def create_app(console: Console) -> web.Application:
     app = web.Application(
-        middlewares=[compress_and_cache, auth.security_headers, auth.session_middleware]
+        middlewares=[
+            compress_and_cache,
+            auth.security_headers,
+            api_errors.json_errors,
+            auth.session_middleware,
+        ]
     )
     app[CONSOLE] = console
     env = aiohttp_jinja2.setup(
