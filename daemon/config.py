@@ -92,10 +92,11 @@ DEFAULT_LISTEN = "127.0.0.1:8750"
 
 
 def split_listen(value: str) -> tuple[str, int]:
-    """``host:port`` (``[::1]:8750`` for IPv6) as a host and a port number."""
+    """``host:port`` (``[::1]:8750`` for IPv6) as a host and a port number; port 0 takes
+    any free port (the console logs the one it got)."""
     host, sep, port = value.strip().rpartition(":")
     host = host.removeprefix("[").removesuffix("]")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
         raise ValueError(f'"{value}" is not host:port (try "{DEFAULT_LISTEN}")')
     return host, int(port)
 

@@ -71,6 +71,8 @@ class Daemon:
         # Set when the database changed identity: the daemon stops and exits non-zero.
         self.fatal: DatabaseIdentityError | None = None
         self.leadership = Leadership(pipeline.db)
+        # Told each config the daemon switches to (the console in this process shows it).
+        self.on_reload: Callable[[Config], None] | None = None
 
     def _tracked(
         self, name: str, work: Callable[[], Awaitable[Any]]
@@ -232,6 +234,8 @@ class Daemon:
             return
         previous, self.config = self.config, config
         self.build_jobs(previous)
+        if self.on_reload is not None:
+            self.on_reload(config)
         log.info("config reloaded", sources=len(config.sources), topics=len(config.topics))
 
     async def run(self) -> None:

@@ -28,10 +28,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import NamedTuple
 
-from sqlalchemy import case, or_, update
+from sqlalchemy import case, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.console_models import AuditEntry, ConsoleChannel, User
 from storage.db import Database
 from storage.dedup.clusters import cluster_sources
 from storage.models import Article, Channel, Delivery, Match, Source, Topic
@@ -571,25 +572,54 @@ class OutboxRow(NamedTuple):
     channel: str
     topic: str | None
     title: str | None
+    article_id: int | None
+    # A console channel (``user:<id>:<n>``): what its owner called it, and who that is.
+    label: str | None
+    owner: str | None
 
 
-async def listing(db: Database, statuses: Sequence[DeliveryStatus | str]) -> list[OutboxRow]:
-    """Rows in ``statuses`` with their channel's name, topic and article title, oldest first."""
+async def listing(
+    db: Database, statuses: Sequence[DeliveryStatus | str], *, limit: int | None = None
+) -> list[OutboxRow]:
+    """Rows in ``statuses`` with their channel's name, topic and article title, oldest
+    first (the first ``limit`` of them)."""
     async with db.session() as session:
-        rows = await session.exec(
-            select(Delivery, Channel.name, Topic.name, Article.title)
+        query = (
+            select(  # type: ignore[call-overload]  # sqlmodel types up to four columns
+                Delivery,
+                Channel.name,
+                Topic.name,
+                Article.title,
+                Article.id,
+                ConsoleChannel.label,
+                User.name,
+            )
             .join(Channel, col(Channel.id) == col(Delivery.channel_id))
             .outerjoin(Match, col(Match.id) == col(Delivery.match_id))
             .outerjoin(Topic, col(Topic.id) == col(Match.topic_id))
             .outerjoin(Article, col(Article.id) == col(Match.article_id))
+            .outerjoin(ConsoleChannel, col(ConsoleChannel.name) == col(Channel.name))
+            .outerjoin(User, col(User.id) == col(ConsoleChannel.owner_id))
             .where(col(Delivery.status).in_(statuses))
             .order_by(col(Delivery.id))
+            .limit(limit)
         )
+        rows = await session.exec(query)
         return [OutboxRow(*row) for row in rows.all()]
 
 
-async def retry(db: Database, delivery_id: int | None) -> int:
-    """Make one row (or every dead row) due now with a fresh attempt budget.
+async def status_counts(db: Database) -> dict[str, int]:
+    """How many rows are in each state (states with none are absent)."""
+    async with db.session() as session:
+        rows = await session.exec(
+            select(Delivery.status, func.count()).group_by(col(Delivery.status))
+        )
+        return {status: int(n) for status, n in rows.all()}
+
+
+async def retry(db: Database, delivery_id: int | None, user_id: int | None = None) -> int:
+    """Make one row (or every dead row) due now with a fresh attempt budget; each retried
+    row is audited (``user_id``: who asked from the console; none from the shell).
 
     A retried digest takes back the owed alerts it handed back when it died.
     Returns how many rows are due again; raises :class:`NoSuchDelivery` or
@@ -607,6 +637,14 @@ async def retry(db: Database, delivery_id: int | None) -> int:
         for row in rows:
             if row.status not in (DeliveryStatus.DEAD, DeliveryStatus.FAILED):
                 raise NotRetryable(f"delivery {row.id} is {row.status}, not dead or failed")
+            session.add(
+                AuditEntry(
+                    user_id=user_id,
+                    action="delivery.retry",
+                    target=f"delivery:{row.id}",
+                    detail={"was": row.status, "attempts": row.attempts},
+                )
+            )
             row.status, row.attempts, row.next_attempt_at = DeliveryStatus.PENDING, 0, utcnow()
             row.operator_alerted_at = None
             if row.kind == DeliveryKind.DIGEST:

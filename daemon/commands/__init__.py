@@ -71,6 +71,11 @@ COMMANDS: dict[str, Command] = {
         "add, list, disable console users; set passwords",
         "tingfeng users add admin --admin",
     ),
+    "web": Command(
+        "daemon.commands.web",
+        "serve the web console alone (tingfeng run serves it too when [web] listen is set)",
+        "tingfeng web --listen 127.0.0.1:8750",
+    ),
     "rules": Command(
         "daemon.commands.rules_cmd",
         "test queries, import keyword files",

@@ -21,8 +21,8 @@ import orjson
 
 from daemon.errors import UserError
 from rules import Document, Hit, Matcher, RuleError, TopicMatch, normalize, normalize_mapped
-from rules.cache import compile_cached
-from rules.topics_file import TopicsFileError, load_topics
+from rules.cache import compile_cached, load_topics_cached
+from rules.topics_file import TopicsFileError
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -222,7 +222,7 @@ def _matcher(args: argparse.Namespace, config: Config | None) -> Matcher:
     """The rules file's topics, or the config's own when ``--rules`` is not given."""
     if args.rules is not None:
         try:
-            rules = load_topics(args.rules)
+            rules = load_topics_cached(args.rules)
         except TopicsFileError as exc:
             raise UserError(str(exc)) from None
         where = args.rules

@@ -1,8 +1,10 @@
-"""``tingfeng run``: the daemon, until SIGINT/SIGTERM."""
+"""``tingfeng run``: the daemon, until SIGINT/SIGTERM; with ``[web] listen``, the console
+too, from the same process and event loop."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 from typing import Any
 
 from daemon.commands._shared import config_from, run_async
@@ -19,7 +21,33 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 async def serve(config: Config) -> None:
     async with open_pipeline(config) as pipeline:
-        await Daemon(pipeline.config, pipeline).run()
+        daemon = Daemon(pipeline.config, pipeline)
+        if config.web.listen is None:
+            await daemon.run()
+            return
+        from daemon.web.app import Console
+        from daemon.web.serving import start_console
+
+        # A page that changed topics, channels or subscriptions reloads the daemon at once.
+        console = Console(config=daemon.config, db=pipeline.db, changed=daemon.reload)
+
+        def follow(new: Config) -> None:
+            console.config = new
+
+        daemon.on_reload = follow
+        runner, _ = await start_console(console, config.web.listen, origin="[web] listen")
+
+        async def close_on_stop() -> None:
+            # SIGTERM: the console stops taking requests while the daemon's runs finish.
+            await daemon.stopping.wait()
+            await runner.cleanup()
+
+        closing = asyncio.create_task(close_on_stop())
+        try:
+            await daemon.run()
+        finally:
+            daemon.stopping.set()
+            await closing
 
 
 def run(args: argparse.Namespace) -> int:

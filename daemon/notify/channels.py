@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 import apprise
@@ -36,6 +37,12 @@ def redact(text: str, *secrets: str) -> str:
     A part is secret when Apprise masks it in ``url(privacy=True)``; hosts and paths
     it shows stay readable, so errors still say where a send went wrong.
     """
+    return redactor(*secrets)(text)
+
+
+def redactor(*secrets: str) -> Callable[[str], str]:
+    """:func:`redact` for many texts: each secret URL is taken apart once (a page of
+    the outbox redacts hundreds of reasons)."""
     pieces: set[str] = set()
     for secret in secrets:
         if not secret:
@@ -43,9 +50,14 @@ def redact(text: str, *secrets: str) -> str:
         plugin = instantiate(secret)
         public = _pieces(plugin.url(privacy=True)) if plugin is not None else set()
         pieces |= {secret, *(_pieces(secret) - public)}
-    for piece in sorted(pieces, key=len, reverse=True):
-        text = text.replace(piece, "***")
-    return scrub(text)
+    ordered = sorted(pieces, key=len, reverse=True)
+
+    def apply(text: str) -> str:
+        for piece in ordered:
+            text = text.replace(piece, "***")
+        return scrub(text)
+
+    return apply
 
 
 def _email_targets(plugin: Any) -> list[str]:

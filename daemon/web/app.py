@@ -23,7 +23,15 @@ from storage.db import Database
 
 HERE = Path(__file__).parent
 # Route modules, each with a module-level ``routes = web.RouteTableDef()``.
-PAGES = ("daemon.web.auth", "daemon.web.today", "daemon.web.sources")
+PAGES = (
+    "daemon.web.auth",
+    "daemon.web.today",
+    "daemon.web.story",
+    "daemon.web.feeds",
+    "daemon.web.sources",
+    "daemon.web.outbox",
+    "daemon.web.subscriptions",
+)
 
 
 async def _nothing() -> None:
@@ -39,7 +47,8 @@ class Console:
     config: Config
     db: Database
     changed: Callable[[], Awaitable[None]] = field(default=_nothing)
-    # Cookies get ``Secure`` unless the console is served on plain HTTP to localhost.
+    # True: cookies are ``Secure`` whenever the browser keeps them so (HTTPS, localhost;
+    # see ``auth.secure_request``). False: never, for test clients on plain HTTP.
     secure_cookies: bool = True
 
     @property

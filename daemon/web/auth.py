@@ -197,9 +197,28 @@ async def logout(request: web.Request) -> web.Response:
     raise response
 
 
+def secure_request(request: web.Request) -> bool:
+    """Whether a ``Secure`` cookie will come back from this browser.
+
+    Browsers keep ``Secure`` cookies only from HTTPS, and from ``http://localhost`` and
+    loopback addresses, which they count as secure. On plain HTTP to any other address
+    a ``Secure`` session cookie is dropped and nobody could log in; there it goes without
+    ``Secure`` (the server warned at start that the console belongs behind HTTPS). A
+    proxy terminating TLS says so with ``X-Forwarded-Proto: https``; a client faking that
+    header only makes its own cookie stricter.
+    """
+    from daemon.web.serving import is_loopback
+
+    if request.secure or request.headers.get("X-Forwarded-Proto", "").lower() == "https":
+        return True
+    return is_loopback(request.url.host or "")
+
+
 def _set_cookie(
     request: web.Request, response: web.StreamResponse, name: str, value: str, max_age: int
 ) -> None:
+    """Every cookie HttpOnly (no script reads it) and SameSite=Lax (no cross-site post
+    carries it); ``Secure`` whenever the browser will keep it (:func:`secure_request`)."""
     response.set_cookie(
         name,
         value,
@@ -207,5 +226,5 @@ def _set_cookie(
         path="/",
         httponly=True,
         samesite="Lax",
-        secure=_console(request).secure_cookies,
+        secure=_console(request).secure_cookies and secure_request(request),
     )
