@@ -27,12 +27,8 @@ log = structlog.get_logger("tingfeng.console")
 
 def email_server(config: Config) -> str | None:
     """``[web] email_url``: the SMTP server (an Apprise mailto URL) email channels use."""
-    web = getattr(config, "web", None)
-    url = getattr(web, "email_url", None)
-    if url is None:
-        return None
-    value = url.get_secret_value() if hasattr(url, "get_secret_value") else str(url)
-    return value or None
+    url = config.web.email_url
+    return url.get_secret_value() if url is not None else None
 
 
 def mail_url(server: str, address: str) -> str:

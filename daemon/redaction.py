@@ -55,3 +55,16 @@ _URL = re.compile(r"https?://[^\s\"'<>]+")
 def display_text(text: str) -> str:
     """A message as stored and shown: secrets masked, every URL in it as :func:`display_url`."""
     return _URL.sub(lambda m: display_url(m.group(0)), scrub(text))
+
+
+def masked_channel_url(url: str) -> str:
+    """A channel URL as a page may show it back: the scheme and, when it is a host name
+    or an address (has a dot), the host; never a path, user, password or key. Chat bot
+    URLs put their key where the host goes (``wecombot://KEY``), so those show none."""
+    scheme = url.split("://", 1)[0].lower() if "://" in url else "?"
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        host = ""
+    shown = host if "." in host or ":" in host else ""
+    return f"{scheme}://{shown}…"

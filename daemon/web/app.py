@@ -26,8 +26,11 @@ HERE = Path(__file__).parent
 PAGES = (
     "daemon.web.auth",
     "daemon.web.today",
+    "daemon.web.story",
+    "daemon.web.feeds",
     "daemon.web.sources",
     "daemon.web.outbox",
+    "daemon.web.subscriptions",
     "daemon.web.api",
 )
 
