@@ -32,6 +32,16 @@ if TYPE_CHECKING:
     from daemon.notify.outbox import DeliveryReport
 
 CHUNK = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Where a backtest reports to: the number of articles first, then the running count."""
+
+    total: Callable[[int], None]
+    scanned: Callable[[int], None]
+
+
 """Stored articles read and matched per batch: memory stays flat however many are stored."""
 EXAMPLES = 3
 
@@ -239,13 +249,18 @@ def _check_database(config: Config) -> None:
 
 
 async def _stored(
-    config: Config, since: datetime | None
+    config: Config, since: datetime | None, on_total: Callable[[int], None] | None = None
 ) -> AsyncIterator[list[tuple[int, Document, int | None]]]:
-    """Stored articles in id order, :data:`CHUNK` at a time: (id, document, cluster)."""
+    """Stored articles in id order, :data:`CHUNK` at a time: (id, document, cluster).
+
+    ``on_total`` first hears how many there are (a count query), for the progress display.
+    """
     from daemon.runtime import open_database
-    from storage.listings import article_chunks
+    from storage.listings import article_chunks, count_articles
 
     async with open_database(config) as db:
+        if on_total is not None:
+            on_total(await count_articles(db, since))
         async for rows in article_chunks(db, since, CHUNK):
             yield [
                 (a.id or 0, Document(str(a.id), a.title, a.text, source, a.place), a.cluster_id)
@@ -259,17 +274,18 @@ async def _backtest(
     since: datetime | None,
     summary: Summary | None,
     quotes: bool = False,
-    scanned_so_far: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
 ) -> int:
     """Match stored articles chunk by chunk; print JSON lines as they come or fill ``summary``.
 
-    ``scanned_so_far`` hears the running count after each chunk (the progress display).
+    ``progress`` hears the total first and the running count after each chunk.
     """
     import asyncio
 
     write = _output()
     scanned = 0
-    async for chunk in _stored(config, since):
+    total = progress.total if progress is not None else None
+    async for chunk in _stored(config, since, total):
         found = await asyncio.to_thread(matcher.match_many, [doc for _, doc, _ in chunk])
         for (aid, doc, cluster), matches in zip(chunk, found, strict=True):
             if summary is not None:
@@ -279,8 +295,8 @@ async def _backtest(
             for data in match_lines(aid, doc, matches, extra, quotes):
                 write(data)
         scanned += len(chunk)
-        if scanned_so_far is not None:
-            scanned_so_far(scanned)
+        if progress is not None:
+            progress.scanned(scanned)
     return scanned
 
 
@@ -295,21 +311,30 @@ def _scan(
     console = terminal() if summary is not None else None
     if console is None:
         return run_async(_backtest(matcher, config, since, summary, quotes), tz=config.tz)
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+    from rich.progress import Progress as Display
 
-    with Progress(
+    with Display(
         SpinnerColumn(),
-        TextColumn("{task.description}"),
+        TextColumn("matching stored articles"),
+        BarColumn(),
+        MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=console,
         transient=True,
-    ) as progress:
-        task = progress.add_task("matching stored articles", total=None)
-
-        def show(scanned: int) -> None:
-            progress.update(task, description=f"matching stored articles: {scanned} scanned")
-
-        return run_async(_backtest(matcher, config, since, summary, quotes, show), tz=config.tz)
+    ) as display:
+        task = display.add_task("matching", total=None)
+        progress = Progress(
+            total=lambda n: display.update(task, total=n),
+            scanned=lambda n: display.update(task, completed=n),
+        )
+        return run_async(_backtest(matcher, config, since, summary, quotes, progress), tz=config.tz)
 
 
 def _run_stored(args: argparse.Namespace, config: Config, matcher: Matcher) -> int:
