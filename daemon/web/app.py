@@ -29,6 +29,7 @@ PAGES = (
     "daemon.web.sources",
     "daemon.web.outbox",
     "daemon.web.subscriptions",
+    "daemon.web.topics",
 )
 
 
