@@ -115,10 +115,17 @@ async def backtest(
     tz: tzinfo,
     each: Callable[[StoredDoc, list[TopicMatch]], None],
     scanned_so_far: Callable[[int], None] | None = None,
+    *,
+    on_total: Callable[[int], None] | None = None,
 ) -> int:
     """Match stored articles chunk by chunk (in a worker thread), handing each article
-    and its matches to ``each``; returns how many were scanned. ``scanned_so_far`` hears
-    the running count after each chunk (a progress display)."""
+    and its matches to ``each``; returns how many were scanned. For a progress display,
+    ``on_total`` first hears how many there are (a count query) and ``scanned_so_far``
+    the running count after each chunk."""
+    if on_total is not None:
+        from storage.listings import count_articles
+
+        on_total(await count_articles(db, since))
     scanned = 0
     async for chunk in stored_documents(db, since, tz):
         found = await asyncio.to_thread(matcher.match_many, [s.doc for s in chunk])

@@ -1,5 +1,8 @@
 """Compiled matchers cached on disk, so a restart or a second ``tingfeng match`` skips compiling.
 
+A rules file's topics are kept too, keyed by the file's bytes: parsing 10,000 topics
+of TOML takes longer than matching megabytes of text.
+
 What compiling costs is ordering the automaton's patterns and weighing the rule terms
 against jieba's dictionary (which means loading it). A :class:`MatcherPlan` keeps
 those results as plain data in a JSON file named by a hash of the rules, the cache
@@ -26,6 +29,7 @@ import orjson
 
 from rules.compile import Matcher, MatcherPlan, compile_rules
 from rules.model import TopicRule
+from rules.topics_file import load_topics, parse_topics
 from rules.wordcheck import jieba_dictionary_path
 
 FORMAT = 1
@@ -136,6 +140,35 @@ def load_dictionary(directory: Path) -> tuple[dict[str, float], float] | None:
         return dict(zip(words, map(shared.__getitem__, index), strict=True)), header["logtotal"]
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
+
+
+def load_topics_cached(path: str | Path, directory: Path | None = None) -> list[TopicRule]:
+    """:func:`rules.topics_file.load_topics`, read back from the cache when the file is unchanged.
+
+    Only topics that parsed and validated are stored, so a cached copy raises no error
+    the file itself would not; anything wrong with the cache means parsing the file.
+    """
+    directory = directory if directory is not None else cache_dir()
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return load_topics(path)  # which says why it cannot be read
+    if directory is None:
+        return parse_topics(data, str(path))
+    entry = directory / "topics" / f"{hashlib.sha256(b'%d:' % FORMAT + data).hexdigest()}.json"
+    try:
+        return [
+            TopicRule(name, query, mode, tuple(places), tuple(sources), min_hits, tuple(fields))
+            for name, query, mode, places, sources, min_hits, fields in orjson.loads(
+                entry.read_bytes()
+            )
+        ]
+    except (OSError, ValueError, TypeError):
+        pass
+    rules = parse_topics(data, str(path))
+    rows = [[r.name, r.query, r.mode, r.places, r.sources, r.min_hits, r.fields] for r in rules]
+    _write(entry, [orjson.dumps(rows)])
+    return rules
 
 
 def compile_cached(

@@ -62,9 +62,18 @@ def load_topics(path: str | Path) -> list[TopicRule]:
     """Read and validate the ``[[topics]]`` of a TOML file (queries are checked on compile)."""
     try:
         with open(path, "rb") as fh:
-            data = tomllib.load(fh)
+            data = fh.read()
     except OSError as exc:
         raise TopicsFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return parse_topics(data, str(path))
+
+
+def parse_topics(data: bytes, where: str) -> list[TopicRule]:
+    """The ``[[topics]]`` of a TOML file's bytes; ``where`` names the file in errors."""
+    try:
+        tables = tomllib.loads(data.decode())
+    except UnicodeDecodeError as exc:
+        raise TopicsFileError(f"{where}: not UTF-8 text ({exc.reason})") from None
     except tomllib.TOMLDecodeError as exc:
-        raise TopicsFileError(f"{path}: not valid TOML: {exc}") from None
-    return topics_from_tables(data.get("topics"), str(path))
+        raise TopicsFileError(f"{where}: not valid TOML: {exc}") from None
+    return topics_from_tables(tables.get("topics"), where)

@@ -88,6 +88,32 @@ def test_match_bad_rules_file_points_at_topic_and_column(tmp_path: Path) -> None
     assert proc.err.strip() == expected
 
 
+def test_match_rules_file_not_utf8_is_one_line(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_bytes('[[topics]]\nname = "燃气"\nquery = "燃气"\n'.encode("gbk"))
+    proc = _run("match", "--rules", str(rules), "--input", "-", stdin="")
+    assert proc.code == 2
+    assert proc.err.strip() == f"tingfeng: {rules}: not UTF-8 text (invalid continuation byte)"
+
+
+def test_match_follows_an_edited_rules_file(tmp_path: Path) -> None:
+    """Topics are cached by the file's content: an edit is matched at once, a revert too."""
+    rules = tmp_path / "rules.toml"
+    data = tmp_path / "in.jsonl"
+    data.write_text(json.dumps({"id": 1, "text": "燃气检查，疫苗接种"}) + "\n", encoding="utf-8")
+
+    def topics() -> list[str]:
+        proc = _run("match", "--rules", str(rules), "--input", str(data))
+        assert proc.code == 0, proc.err
+        return [json.loads(line)["topic"] for line in proc.out.splitlines()]
+
+    for _ in range(2):
+        rules.write_text('[[topics]]\nname = "燃气"\nquery = "燃气"\n', encoding="utf-8")
+        assert topics() == ["燃气"] == topics()
+        rules.write_text('[[topics]]\nname = "疫苗"\nquery = "疫苗"\n', encoding="utf-8")
+        assert topics() == ["疫苗"] == topics()
+
+
 def test_rules_test_marks_hits_and_sets_exit_code() -> None:
     proc = _run("rules", "test", "液化石油气 NEAR/5 检查", "--text", "瓶装液\n化石油氣安全检查")
     assert proc.code == 0, proc.err

@@ -13,6 +13,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -21,8 +22,8 @@ import orjson
 from daemon.backtest import StoredDoc, Summary, backtest, original_quotes
 from daemon.errors import UserError
 from rules import Document, Matcher, RuleError, TopicMatch, normalize
-from rules.cache import compile_cached
-from rules.topics_file import TopicsFileError, load_topics
+from rules.cache import compile_cached, load_topics_cached
+from rules.topics_file import TopicsFileError
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -30,6 +31,14 @@ if TYPE_CHECKING:
     from daemon.backfill import BackfillReport
     from daemon.config import Config
     from daemon.notify.outbox import DeliveryReport
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Where a backtest reports to: the number of articles first, then the running count."""
+
+    total: Callable[[int], None]
+    scanned: Callable[[int], None]
+
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -161,7 +170,7 @@ def _matcher(args: argparse.Namespace, config: Config | None) -> Matcher:
     """The rules file's topics, or the config's own when ``--rules`` is not given."""
     if args.rules is not None:
         try:
-            rules = load_topics(args.rules)
+            rules = load_topics_cached(args.rules)
         except TopicsFileError as exc:
             raise UserError(str(exc)) from None
         where = args.rules
@@ -193,9 +202,12 @@ async def _backtest(
     since: datetime | None,
     summary: Summary | None,
     quotes: bool = False,
-    scanned_so_far: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
 ) -> int:
-    """Match stored articles; print JSON lines as they come or fill ``summary``."""
+    """Match stored articles; print JSON lines as they come or fill ``summary``.
+
+    ``progress`` hears the total first and the running count after each chunk.
+    """
     from daemon.runtime import open_database
 
     write = _output()
@@ -209,7 +221,11 @@ async def _backtest(
             write(data)
 
     async with open_database(config) as db:
-        return await backtest(db, matcher, since, config.tz, each, scanned_so_far)
+        if progress is None:
+            return await backtest(db, matcher, since, config.tz, each)
+        return await backtest(
+            db, matcher, since, config.tz, each, progress.scanned, on_total=progress.total
+        )
 
 
 def _scan(
@@ -223,21 +239,30 @@ def _scan(
     console = terminal() if summary is not None else None
     if console is None:
         return run_async(_backtest(matcher, config, since, summary, quotes), tz=config.tz)
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+    from rich.progress import Progress as Display
 
-    with Progress(
+    with Display(
         SpinnerColumn(),
-        TextColumn("{task.description}"),
+        TextColumn("matching stored articles"),
+        BarColumn(),
+        MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=console,
         transient=True,
-    ) as progress:
-        task = progress.add_task("matching stored articles", total=None)
-
-        def show(scanned: int) -> None:
-            progress.update(task, description=f"matching stored articles: {scanned} scanned")
-
-        return run_async(_backtest(matcher, config, since, summary, quotes, show), tz=config.tz)
+    ) as display:
+        task = display.add_task("matching", total=None)
+        progress = Progress(
+            total=lambda n: display.update(task, total=n),
+            scanned=lambda n: display.update(task, completed=n),
+        )
+        return run_async(_backtest(matcher, config, since, summary, quotes, progress), tz=config.tz)
 
 
 def _run_stored(args: argparse.Namespace, config: Config, matcher: Matcher) -> int:

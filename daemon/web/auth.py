@@ -89,7 +89,16 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     request["user"] = None
     request["csrf"] = ""
     token = request.cookies.get(COOKIE)
-    if token:
+    bearer = _bearer(request)
+    if bearer is not None:
+        # A script's token: no cookie is involved, so no cross-site request can carry
+        # it and CSRF does not apply; a cookie sent along is ignored.
+        request["user"] = await accounts.api_token_user(console.db, token_hash(bearer))
+        if request["user"] is None:
+            raise web.HTTPUnauthorized(
+                text='{"error": "invalid API token"}', content_type="application/json"
+            )
+    elif token:
         found = await accounts.session_user(console.db, token_hash(token))
         if found is not None:
             request["user"], web_session = found
@@ -101,9 +110,17 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
                 text='{"error": "login required"}', content_type="application/json"
             )
         raise web.HTTPFound(f"/login?next={quote(request.path_qs)}")
-    if request.method not in SAFE_METHODS and request["user"] is not None:
+    if request.method not in SAFE_METHODS and request["user"] is not None and bearer is None:
         await _check_csrf(request, request["csrf"])
     return await handler(request)
+
+
+def _bearer(request: web.Request) -> str | None:
+    """The ``Authorization: Bearer`` token of an API request (only /api/ takes one)."""
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if not request.path.startswith("/api/") or scheme.lower() != "bearer":
+        return None
+    return value.strip()
 
 
 async def _check_csrf(request: web.Request, expected: str) -> None:

@@ -1,0 +1,182 @@
+"""The JSON API: session or Bearer token, CSRF only for the session, admin endpoints
+refused to staff, errors as JSON, an OpenAPI document that lists every route, and no
+secret in any answer."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+from openapi_spec_validator import validate
+
+from daemon.notify.outbox import deliver_due
+from tests.conftest import Catcher
+from tests.notify_support import draft, make_config, seed
+from tests.notify_support import statuses as row_statuses
+from tests.web_support import add_user, console_server, database_of, log_in
+
+TOKEN = "s3cretChannelT0ken"
+TOPICS = '[[topics]]\nname = "燃气安全"\nquery = "液化气"\nchannels = ["chat"]\n'
+
+
+def channels(catcher: Catcher) -> str:
+    return (
+        f'[[channels]]\nname = "chat"\n'
+        f'url = "json://user:{TOKEN}@127.0.0.1:{catcher.server.port}/alerts"\n'
+    )
+
+
+def api_routes(client: TestClient) -> list[tuple[str, str]]:
+    """(method, path template) of every /api route the server has."""
+    found = []
+    for route in client.app.router.routes():
+        path = route.resource.canonical if route.resource else ""
+        if path.startswith("/api/") and route.method != "HEAD":
+            found.append((route.method, path))
+    return found
+
+
+def concrete(path: str) -> str:
+    return path.replace("{id}", "1").replace("{name}", "燃气")
+
+
+async def token_for(client: TestClient, csrf: str) -> str:
+    made = await client.post("/api/tokens", headers={"X-CSRF-Token": csrf})
+    assert made.status == 201, await made.text()
+    return str((await made.json())["token"])
+
+
+async def test_every_api_route_refuses_anonymous_callers(tmp_path: Path) -> None:
+    async with console_server(tmp_path) as client:
+        routes = api_routes(client)
+        assert len(routes) >= 8
+        for method, path in routes:
+            answer = await client.request(method, concrete(path))
+            assert answer.status == 401, (method, path)
+            assert "error" in await answer.json()
+        bad = await client.get("/api/me", headers={"Authorization": "Bearer nope"})
+        assert bad.status == 401 and (await bad.json()) == {"error": "invalid API token"}
+
+
+async def test_bearer_needs_no_csrf_and_a_session_does(tmp_path: Path) -> None:
+    config = '[[sources]]\nname = "嘉祥发布"\nkind = "feed"\nurl = "http://127.0.0.1:9/rss"\n'
+    async with console_server(tmp_path, config) as client:
+        await add_user(client, "admin", "pw-admin", admin=True)
+        csrf = await log_in(client, "admin", "pw-admin")
+
+        refused = await client.post("/api/tokens")
+        assert refused.status == 403
+        assert "CSRF" in (await refused.json())["error"]
+        token = await token_for(client, csrf)
+        session_pause = await client.post("/api/sources/嘉祥发布/pause")
+        assert session_pause.status == 403  # the session needs the header
+        client.session.cookie_jar.clear()
+
+        bearer = {"Authorization": f"Bearer {token}"}
+        me = await (await client.get("/api/me", headers=bearer)).json()
+        assert me == {"id": 1, "name": "admin", "role": "admin", "has_api_token": True}
+        # nothing stored yet: the daemon has not run, so there is no row to pause
+        early = await client.post("/api/sources/嘉祥发布/pause", headers=bearer)
+        assert early.status == 409 and "首次运行" in (await early.json())["error"]
+        listed = await (await client.get("/api/sources", headers=bearer)).json()
+        assert [(s["name"], s["state"]) for s in listed["sources"]] == [("嘉祥发布", "new")]
+        missing = await client.post("/api/sources/nope/pause", headers=bearer)
+        assert missing.status == 404 and "nope" in (await missing.json())["error"]
+
+        rotated = await client.post("/api/tokens", headers=bearer)
+        assert rotated.status == 201
+        assert (await client.get("/api/me", headers=bearer)).status == 401
+        fresh = {"Authorization": f"Bearer {(await rotated.json())['token']}"}
+        assert (await client.get("/api/me", headers=fresh)).status == 200
+
+
+async def test_staff_cannot_reach_admin_endpoints(tmp_path: Path) -> None:
+    async with console_server(tmp_path) as client:
+        await add_user(client, "staff", "pw-staff")
+        csrf = await log_in(client, "staff", "pw-staff")
+        token = await token_for(client, csrf)
+        bearer = {"Authorization": f"Bearer {token}"}
+        for method, path in [
+            ("GET", "/api/sources"),
+            ("POST", "/api/sources/x/pause"),
+            ("POST", "/api/sources/x/resume"),
+            ("GET", "/api/outbox"),
+            ("POST", "/api/outbox/1/retry"),
+            ("POST", "/api/outbox/retry-dead"),
+        ]:
+            answer = await client.request(method, path, headers=bearer)
+            assert answer.status == 403, (method, path)
+            assert "管理员" in (await answer.json())["error"]
+
+
+async def test_openapi_document_is_valid_and_lists_every_route(tmp_path: Path) -> None:
+    async with console_server(tmp_path) as client:
+        await add_user(client, "staff", "pw-staff")
+        await log_in(client, "staff", "pw-staff")
+        answer = await client.get("/api/openapi.json")
+        assert answer.status == 200
+        document: dict[str, Any] = await answer.json()
+        validate(document)  # raises on anything OpenAPI 3.1 does not allow
+        assert document["openapi"].startswith("3.1")
+        assert {"title", "version"} <= set(document["info"])
+        for method, path in api_routes(client):
+            assert path in document["paths"], path
+            assert method.lower() in document["paths"][path], (method, path)
+        refs = re.findall(r'"#/components/schemas/([^"]+)"', await answer.text())
+        assert refs and set(refs) <= set(document["components"]["schemas"])
+
+
+async def test_outbox_over_the_api_and_no_secret_in_any_answer(
+    tmp_path: Path, catcher: Catcher
+) -> None:
+    web_text = f"[daemon]\nmax_attempts = 1\n\n{TOPICS}\n{channels(catcher)}"
+    (tmp_path / "web").mkdir()
+    async with console_server(tmp_path / "web", web_text) as client:
+        db = database_of(client)
+        config = make_config(
+            tmp_path,
+            channels(catcher),
+            daemon="max_attempts = 1",
+            topics=TOPICS,
+            storage_url=f"sqlite:///{tmp_path}/web/console.db",
+        )
+        await seed(db, config, [("鱼台融媒", draft(1))])
+        catcher.fail_next = 1
+        assert (await deliver_due(db, config)).dead == 1
+        await add_user(client, "admin", "pw-admin", admin=True)
+        csrf = await log_in(client, "admin", "pw-admin")
+        bearer = {"Authorization": f"Bearer {await token_for(client, csrf)}"}
+
+        answers = []
+        for method, path in api_routes(client):
+            if method == "GET":
+                answer = await client.get(concrete(path))
+                answers.append(await answer.text())
+        dead = await client.get("/api/outbox?status=dead", headers=bearer)
+        body = await dead.json()
+        answers.append(await dead.text())
+        (row,) = body["deliveries"]
+        assert (row["topic"], row["title"], row["status"]) == (
+            "燃气安全",
+            "液化气专项整治第1期",
+            "dead",
+        )
+        assert row["channel"] == "chat" and "500" in row["reason"]
+        assert body["counts"]["dead"] == 1
+        bogus = await client.get("/api/outbox?status=sent", headers=bearer)
+        assert bogus.status == 400 and "status" in (await bogus.json())["error"]
+
+        retried = await client.post(f"/api/outbox/{row['id']}/retry", headers=bearer)
+        assert (await retried.json()) == {"retried": 1}
+        again = await client.post(f"/api/outbox/{row['id']}/retry", headers=bearer)
+        assert again.status == 409 and "error" in await again.json()
+        assert await row_statuses(db) == {"pending": 1}
+        assert (await deliver_due(db, config)).sent == 1
+        assert len(catcher.received) == 1
+
+        for answer in answers:
+            assert TOKEN not in answer
+        unknown = await client.get("/api/nothing-here", headers=bearer)
+        assert unknown.status == 404 and "error" in await unknown.json()
