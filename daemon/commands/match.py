@@ -32,13 +32,13 @@ if TYPE_CHECKING:
     from daemon.config import Config
     from daemon.notify.outbox import DeliveryReport
 
+
 @dataclass(frozen=True, slots=True)
 class Progress:
     """Where a backtest reports to: the number of articles first, then the running count."""
 
     total: Callable[[int], None]
     scanned: Callable[[int], None]
-
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
