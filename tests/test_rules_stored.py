@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.commands import match as match_cmd
+from daemon import backtest as backtest_module
 from daemon.config import Config
 from rules import combined_text
 from tests.cli_runner import CliResult, cli
@@ -124,7 +124,7 @@ def test_since_filters_by_fetch_time(stored: Config) -> None:
 
 
 def test_small_chunks_give_the_same_counts(stored: Config, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(match_cmd, "CHUNK", 2)
+    monkeypatch.setattr(backtest_module, "CHUNK", 2)
     proc = _run("match", "--stored", "--config", str(stored.path))
     assert proc.code == 0, proc.err
     out = proc.out.splitlines()

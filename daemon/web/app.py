@@ -31,6 +31,7 @@ PAGES = (
     "daemon.web.sources",
     "daemon.web.outbox",
     "daemon.web.subscriptions",
+    "daemon.web.topics",
     "daemon.web.api",
 )
 
