@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from openapi_spec_validator import validate
 
+from daemon.config import parse_config
 from daemon.notify.outbox import deliver_due
 from tests.conftest import Catcher
 from tests.notify_support import draft, make_config, seed
@@ -46,6 +47,13 @@ async def token_for(client: TestClient, csrf: str) -> str:
     made = await client.post("/api/tokens", headers={"X-CSRF-Token": csrf})
     assert made.status == 201, await made.text()
     return str((await made.json())["token"])
+
+
+async def bearer_of(client: TestClient, name: str, password: str) -> dict[str, str]:
+    """Log in, make an API token, log out: the headers a script would send."""
+    token = await token_for(client, await log_in(client, name, password))
+    client.session.cookie_jar.clear()
+    return {"Authorization": f"Bearer {token}"}
 
 
 async def test_every_api_route_refuses_anonymous_callers(tmp_path: Path) -> None:
@@ -180,3 +188,106 @@ async def test_outbox_over_the_api_and_no_secret_in_any_answer(
             assert TOKEN not in answer
         unknown = await client.get("/api/nothing-here", headers=bearer)
         assert unknown.status == 404 and "error" in await unknown.json()
+
+
+NEWS_CONFIG = f"""[daemon]
+first_run_window = "0s"
+
+[[topics]]
+name = "燃气安全"
+query = "液化气"
+channels = ["chat"]
+
+[[topics]]
+name = "防汛"
+query = "防汛"
+
+[[channels]]
+name = "chat"
+url = "json://user:{TOKEN}@127.0.0.1:9/alerts"
+"""
+OWN_SECRET = "Hush-Own-Bot-Token-77"
+
+
+async def test_news_channels_and_subscriptions_for_the_caller_only(tmp_path: Path) -> None:
+    async with console_server(tmp_path, NEWS_CONFIG) as client:
+        db = database_of(client)
+        config = parse_config(NEWS_CONFIG, tmp_path / "config.toml")
+        flood = draft(2, title="县里部署防汛工作", text="防汛物资到位，" * 10)
+        await seed(db, config, [("鱼台融媒", draft(1)), ("鱼台融媒", flood)])
+        await add_user(client, "wang", "pw-wang")
+        await add_user(client, "li", "pw-li")
+        answers: list[str] = []
+
+        async def call(method: str, path: str, who: dict[str, str], **kw: Any) -> Any:
+            answer = await client.request(method, path, headers=who, **kw)
+            answers.append(await answer.text())
+            return answer
+
+        wang = await bearer_of(client, "wang", "pw-wang")
+        li = await bearer_of(client, "li", "pw-li")
+
+        empty = await (await call("GET", "/api/matches", wang)).json()
+        assert empty["subscribed_only"] and empty["stories"] == []
+        everything = await (await call("GET", "/api/matches?all=true", wang)).json()
+        assert everything["total"] == 2
+        assert {t for s in everything["stories"] for t in s["topics"]} == {"燃气安全", "防汛"}
+
+        made = await call(
+            "POST",
+            "/api/channels",
+            wang,
+            json={"label": "我的机器人", "url": f"json://127.0.0.1:9/hook?token={OWN_SECRET}"},
+        )
+        assert made.status == 201
+        channel = await made.json()
+        assert channel["target"] == "json://127.0.0.1…" and channel["mode"] == "instant"
+        bad = await call("POST", "/api/channels", wang, json={"url": "nonsense://"})
+        assert bad.status == 400 and "地址无法使用" in (await bad.json())["error"]
+        mail = await call(
+            "POST", "/api/channels", wang, json={"kind": "email", "address": "a@b.cn"}
+        )
+        assert mail.status == 409
+        not_json = await call("POST", "/api/channels", wang, data="label=x")
+        assert not_json.status == 415
+
+        gas_id = next(s for s in everything["stories"] if s["topics"] == ["燃气安全"])["article_id"]
+        story = await (await call("GET", f"/api/stories/{gas_id}", wang)).json()
+        topic_id = story["matches"][0]["topic_id"]
+        assert story["title"] == "液化气专项整治第1期" and "液化" in story["text"]
+        assert [d["channel"] for d in story["deliveries"]] == ["chat"]
+
+        subs = {"subscriptions": [{"topic_id": topic_id, "channel_id": channel["id"]}]}
+        saved = await (await call("PUT", "/api/subscriptions", wang, json=subs)).json()
+        assert saved["subscriptions"] == [
+            {
+                "topic_id": topic_id,
+                "topic": "燃气安全",
+                "topic_state": "config",
+                "channel_id": channel["id"],
+                "channel": "我的机器人",
+            }
+        ]
+        mine = await (await call("GET", "/api/matches?q=专项", wang)).json()
+        assert [s["title"] for s in mine["stories"]] == ["液化气专项整治第1期"]
+        assert "液化" in mine["stories"][0]["snippet"]
+        wrong_day = await call("GET", "/api/matches?from=2024-13-01", wang)
+        assert wrong_day.status == 400 and "from" in (await wrong_day.json())["error"]
+
+        # li cannot see, use or delete wang's channel
+        assert (await (await call("GET", "/api/channels", li)).json()) == {"channels": []}
+        assert (await call("DELETE", f"/api/channels/{channel['id']}", li)).status == 404
+        assert (await call("POST", f"/api/channels/{channel['id']}/test", li)).status == 404
+        theft = await call("PUT", "/api/subscriptions", li, json=subs)
+        assert theft.status == 404
+        assert (await (await call("GET", "/api/subscriptions", li)).json()) == {"subscriptions": []}
+        assert (await call("GET", "/api/stories/999", li)).status == 404
+
+        assert (await call("GET", "/api/channels", wang)).status == 200
+        gone = await call("DELETE", f"/api/channels/{channel['id']}", wang)
+        assert gone.status == 200
+        assert (await (await call("GET", "/api/subscriptions", wang)).json()) == {
+            "subscriptions": []
+        }
+        for answer in answers:
+            assert TOKEN not in answer and OWN_SECRET not in answer

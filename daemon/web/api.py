@@ -10,26 +10,42 @@ console's session (changes then need the ``X-CSRF-Token`` header) or
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 import typing
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
-from datetime import datetime
+from dataclasses import asdict, dataclass, replace
+from datetime import date, datetime, time, timedelta
 from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from pydantic import BaseModel, Field, RootModel, ValidationError
+from multidict import MultiDict, MultiDictProxy
+from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from daemon.console_config import email_server
+from daemon.notify.channels import redactor
+from daemon.notify.render import snippet_segments
 from daemon.redaction import display_text
 from daemon.source_health import SourceHealth, State, source_health
 from daemon.web import outbox as outbox_page
+from daemon.web import today
 from daemon.web.app import console_of
 from daemon.web.auth import current_user, require_admin, token_hash
 from daemon.web.sources import pause_source
-from storage import accounts, deliveries
+from daemon.web.subscriptions import (
+    FormError,
+    channel_form,
+    send_test,
+    shown_target,
+    topic_state,
+)
+from storage import accounts, console_defs, deliveries, news
+from storage.console_defs import DefinitionError
+from storage.console_models import ConsoleChannel
+from storage.deliveries import Alert
 
 routes = web.RouteTableDef()
 M = TypeVar("M", bound=BaseModel)
@@ -83,7 +99,8 @@ def _validated(model: type[M], data: object) -> M:
 def _query_data(request: web.Request, model: type[BaseModel]) -> dict[str, Any]:
     """The query string as the model's fields want it: a list field takes every value."""
     data: dict[str, Any] = {}
-    for name, info in model.model_fields.items():
+    for field, info in model.model_fields.items():
+        name = info.alias or field
         if name not in request.query:
             continue
         listed = typing.get_origin(info.annotation) in (list, tuple)
@@ -335,6 +352,401 @@ async def retry_delivery(request: web.Request) -> Retried:
 @api("POST", "/api/outbox/retry-dead", "Send every dead delivery again", Retried, admin=True)
 async def retry_dead(request: web.Request) -> Retried:
     return Retried(retried=await outbox_page.retry_deliveries(request, None))
+
+
+# ── news ─────────────────────────────────────────────────────────────────────────────
+
+
+class MatchesQuery(BaseModel):
+    """今日动态's filters: the same names as the page's query string."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    topic: int | None = Field(default=None, description="catalog topic id")
+    source: int | None = Field(default=None, description="source id")
+    place: str = Field(default="", max_length=today.MAX_TEXT_FILTER)
+    since: date | None = Field(default=None, alias="from", description="first local day")
+    to: date | None = Field(default=None, description="last local day (inclusive)")
+    q: str = Field(default="", max_length=today.MAX_TEXT_FILTER, description="free text")
+    all_topics: bool = Field(
+        default=False, alias="all", description="staff: every topic, not only subscribed ones"
+    )
+    page: int = Field(default=1, ge=1)
+    per_page: int = Field(default=today.PER_PAGE, ge=1, le=100)
+
+
+class StoryRowOut(BaseModel):
+    article_id: int
+    cluster_id: int
+    title: str
+    url: str
+    source: str
+    page: str = Field(description="the 版面 label as printed")
+    place: str
+    time: datetime | None = Field(description="published, else fetched")
+    topics: list[str]
+    hits: list[list[int | str]] = Field(description="[start, end, term] into title + text")
+    also: list[str] = Field(description="other sources that carried the story")
+    copies: int
+    snippet: str = Field(description="the article's words around the first hit")
+
+
+class MatchesPage(BaseModel):
+    stories: list[StoryRowOut]
+    total: int = Field(description="stories over all pages")
+    page: int
+    per_page: int
+    pages: int
+    subscribed_only: bool = Field(description="limited to the caller's subscriptions")
+
+
+def _snippet(row: news.StoryRow) -> str:
+    alert = Alert("", row.title, row.url, row.source, row.also, row.place, None, row.text, row.hits)
+    return "".join(segment.text for segment in snippet_segments(alert))
+
+
+@api(
+    "GET",
+    "/api/matches",
+    "Matched stories, newest first (今日动态)",
+    MatchesPage,
+    query=MatchesQuery,
+)
+async def matches(request: web.Request, query: MatchesQuery) -> MatchesPage:
+    console = console_of(request)
+    user = current_user(request)
+    since, to = query.since, query.to
+    if since and to and since > to:
+        raise web.HTTPBadRequest(text="from: later than to")
+    filters = news.NewsFilter(
+        topic_ids=(query.topic,) if query.topic is not None else (),
+        place=query.place.strip(),
+        source_id=query.source,
+        since=datetime.combine(since, time(0), console.tz) if since else None,
+        until=datetime.combine(to + timedelta(days=1), time(0), console.tz) if to else None,
+        text=query.q.strip(),
+    )
+    limited = user.role != "admin" and not query.all_topics
+    if limited:
+        within = await news.subscribed_topic_ids(console.db, user.id or 0)
+        filters = replace(filters, within=within)
+    found = await news.list_stories(console.db, filters, query.page, query.per_page)
+    snippets = await asyncio.to_thread(lambda: [_snippet(r) for r in found.rows])
+    return MatchesPage(
+        stories=[
+            StoryRowOut(
+                article_id=r.article_id,
+                cluster_id=r.cluster_id,
+                title=r.title,
+                url=r.url,
+                source=r.source,
+                page=r.page,
+                place=r.place,
+                time=_local(r.time, console.tz),
+                topics=r.topics,
+                hits=r.hits,
+                also=r.also,
+                copies=r.copies,
+                snippet=snippet,
+            )
+            for r, snippet in zip(found.rows, snippets, strict=True)
+        ],
+        total=found.total,
+        page=found.page,
+        per_page=found.per_page,
+        pages=found.pages,
+        subscribed_only=limited,
+    )
+
+
+class CopyOut(BaseModel):
+    article_id: int
+    source: str
+    title: str
+    url: str
+    page: str
+    time: datetime | None
+
+
+class StoryMatchOut(BaseModel):
+    topic_id: int
+    topic: str
+    hits: list[list[int | str]]
+    matched_at: datetime | None
+
+
+class StoryDeliveryOut(BaseModel):
+    topic: str
+    channel: str = Field(description="a config channel's name or the owner's label")
+    owner: str
+    recipient: str
+    kind: str
+    status: str
+    sent_at: datetime | None
+    last_error: str = Field(description="secrets removed")
+    attempts: int
+
+
+class StoryOut(BaseModel):
+    article_id: int
+    cluster_id: int | None
+    title: str
+    url: str
+    source: str
+    page: str
+    pdf: str
+    place: str
+    published_at: datetime | None
+    fetched_at: datetime | None
+    text: str
+    matches: list[StoryMatchOut]
+    copies: list[CopyOut]
+    deliveries: list[StoryDeliveryOut] = Field(
+        description="staff see only config channels' and their own"
+    )
+
+
+@api("GET", r"/api/stories/{id:\d+}", "One stored article, its copies and alerts", StoryOut)
+async def get_story(request: web.Request) -> StoryOut:
+    console = console_of(request)
+    user = current_user(request)
+    viewer = None if user.role == "admin" else user.id
+    found = await news.story(console.db, int(request.match_info["id"]), viewer)
+    if found is None:
+        raise web.HTTPNotFound(text="no such article")
+    tz, a = console.tz, found.article
+    clean = redactor(*console.config.secrets())
+    return StoryOut(
+        article_id=a.id or 0,
+        cluster_id=a.cluster_id,
+        title=a.title,
+        url=a.url,
+        source=found.source,
+        page=a.page,
+        pdf=found.pdf,
+        place=a.place,
+        published_at=_local(a.published_at, tz),
+        fetched_at=_local(a.fetched_at, tz),
+        text=a.text,
+        matches=[
+            StoryMatchOut(
+                topic_id=m.topic_id,
+                topic=m.topic,
+                hits=m.hits,
+                matched_at=_local(m.created_at, tz),
+            )
+            for m in found.matches
+        ],
+        copies=[
+            CopyOut(
+                article_id=c.article_id,
+                source=c.source,
+                title=c.title,
+                url=c.url,
+                page=c.page,
+                time=_local(c.time, tz),
+            )
+            for c in found.copies
+        ],
+        deliveries=[
+            StoryDeliveryOut(
+                topic=d.topic,
+                channel=d.channel,
+                owner=d.owner,
+                recipient=d.recipient,
+                kind=d.kind,
+                status=d.status,
+                sent_at=_local(d.sent_at, tz),
+                last_error=clean(d.last_error or ""),
+                attempts=d.attempts,
+            )
+            for d in found.deliveries
+        ],
+    )
+
+
+# ── the caller's channels and subscriptions ──────────────────────────────────────────
+
+
+class ChannelOut(BaseModel):
+    id: int
+    label: str
+    kind: Literal["chat", "email"]
+    target: str = Field(description="an email address, or a chat URL's scheme and host only")
+    mode: Literal["instant", "digest"]
+    at: str | None = Field(description="digest time, HH:MM local")
+    every: Literal["daily", "weekly"] | None
+    weekday: str | None
+
+    @classmethod
+    def of(cls, channel: ConsoleChannel) -> ChannelOut:
+        settings = channel.settings
+        digest = settings.get("mode") == "digest"
+        return cls(
+            id=channel.id or 0,
+            label=channel.label,
+            kind="email" if channel.kind == "email" else "chat",
+            target=shown_target(channel),
+            mode="digest" if digest else "instant",
+            at=settings.get("at", "08:00") if digest else None,
+            every=settings.get("every", "daily") if digest else None,
+            weekday=settings.get("weekday", "mon") if digest else None,
+        )
+
+
+class ChannelList(BaseModel):
+    channels: list[ChannelOut]
+
+
+class ChannelIn(BaseModel):
+    """A chat bot (any Apprise URL, sent to at once) or an email address (a digest)."""
+
+    kind: Literal["chat", "email"] = "chat"
+    label: str = ""
+    url: str = Field(default="", description="chat: the bot's Apprise URL")
+    address: str = Field(default="", description="email: the address")
+    at: str = Field(default="08:00", description="email: digest time HH:MM")
+    every: Literal["daily", "weekly"] = "daily"
+    weekday: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+
+
+class Done(BaseModel):
+    ok: bool = True
+    message: str = ""
+
+
+def _own_id(request: web.Request) -> int:
+    return current_user(request).id or 0
+
+
+@api("GET", "/api/channels", "The caller's channels (URLs never shown)", ChannelList)
+async def list_channels(request: web.Request) -> ChannelList:
+    found = await console_defs.user_channels(console_of(request).db, _own_id(request))
+    return ChannelList(channels=[ChannelOut.of(c) for c in found])
+
+
+@api(
+    "POST", "/api/channels", "Add a channel of the caller's", ChannelOut, body=ChannelIn, status=201
+)
+async def add_channel(request: web.Request, body: ChannelIn) -> ChannelOut:
+    console = console_of(request)
+    if body.kind == "email" and email_server(console.config) is None:
+        raise web.HTTPConflict(text="email is not configured on this server ([web] email_url)")
+    form = MultiDictProxy(MultiDict({k: str(v) for k, v in body.model_dump().items()}))
+    try:
+        fields = channel_form(form, kind=body.kind, editing=False)
+        channel = await console_defs.add_channel(
+            console.db,
+            _own_id(request),
+            fields["label"],
+            body.kind,
+            fields["url"],
+            fields["settings"],
+        )
+    except (FormError, DefinitionError) as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
+    await console.changed()
+    return ChannelOut.of(channel)
+
+
+async def _own_channel(request: web.Request) -> ConsoleChannel:
+    """The channel in the path if it is the caller's; anyone else's is not found."""
+    console = console_of(request)
+    channel_id = int(request.match_info["id"])
+    channel = await console_defs.get_channel(console.db, _own_id(request), channel_id)
+    if channel is None:
+        raise web.HTTPNotFound(text=f"no channel {channel_id} of yours")
+    return channel
+
+
+@api(
+    "DELETE",
+    r"/api/channels/{id:\d+}",
+    "Delete a channel of the caller's and its subscriptions",
+    Done,
+)
+async def delete_channel(request: web.Request) -> Done:
+    channel = await _own_channel(request)
+    console = console_of(request)
+    await console_defs.delete_channel(console.db, channel.owner_id, channel.id or 0)
+    await console.changed()
+    return Done(message=f"deleted {channel.label}")
+
+
+@api("POST", r"/api/channels/{id:\d+}/test", "Send a test message through a channel", Done)
+async def test_channel(request: web.Request) -> Done:
+    problem = await send_test(request, await _own_channel(request))
+    if problem is not None:
+        raise web.HTTPBadGateway(text=f"test message failed: {problem}")
+    return Done(message="sent")
+
+
+class SubscriptionOut(BaseModel):
+    topic_id: int
+    topic: str
+    topic_state: Literal["config", "console", "deleted"]
+    channel_id: int | None = Field(description="none: in the console only")
+    channel: str | None = Field(description="the channel's label")
+
+
+class SubscriptionList(BaseModel):
+    subscriptions: list[SubscriptionOut]
+
+
+class SubscriptionIn(BaseModel):
+    topic_id: int
+    channel_id: int | None = None
+
+
+class SubscriptionsIn(BaseModel):
+    subscriptions: list[SubscriptionIn] = Field(description="replaces all of the caller's")
+
+
+async def _subscriptions(request: web.Request) -> SubscriptionList:
+    console = console_of(request)
+    uid = _own_id(request)
+    views = {v.id: v for v in await console_defs.list_topics(console.db)}
+    labels = {c.id: c.label for c in await console_defs.user_channels(console.db, uid)}
+    file_topics = {t.name for t in console.config.file_topics()}
+    found = []
+    for sub in await console_defs.user_subscriptions(console.db, uid):
+        view = views.get(sub.topic_id)
+        found.append(
+            SubscriptionOut.model_validate(
+                {
+                    "topic_id": sub.topic_id,
+                    "topic": view.name if view else "?",
+                    "topic_state": topic_state(view, file_topics) if view else "deleted",
+                    "channel_id": sub.channel_id,
+                    "channel": labels.get(sub.channel_id) if sub.channel_id else None,
+                }
+            )
+        )
+    return SubscriptionList(subscriptions=found)
+
+
+@api("GET", "/api/subscriptions", "The caller's subscriptions", SubscriptionList)
+async def list_subscriptions(request: web.Request) -> SubscriptionList:
+    return await _subscriptions(request)
+
+
+@api(
+    "PUT",
+    "/api/subscriptions",
+    "Replace the caller's subscriptions (topic, and a channel of theirs or none)",
+    SubscriptionList,
+    body=SubscriptionsIn,
+)
+async def set_subscriptions(request: web.Request, body: SubscriptionsIn) -> SubscriptionList:
+    console = console_of(request)
+    pairs = [(s.topic_id, s.channel_id) for s in body.subscriptions]
+    try:
+        await console_defs.set_subscriptions(console.db, _own_id(request), pairs)
+    except DefinitionError as exc:
+        # an unknown topic, or a channel id that is not the caller's: nothing changed
+        raise web.HTTPNotFound(text=str(exc)) from None
+    await console.changed()
+    return await _subscriptions(request)
 
 
 # ── the document ─────────────────────────────────────────────────────────────────────
