@@ -230,7 +230,9 @@ async def test_a_digest_time_changed_in_the_console_reschedules_the_running_daem
     job = daemon.scheduler.get_job(f"digest:{channel.name}")
     assert job is not None
     assert "day_of_week='fri', hour='17', minute='30'" in str(job.trigger)
-    assert daemon.pipeline.config.channel(channel.name).url.get_secret_value().endswith(
-        "to=w@example.org"
+    assert (
+        daemon.pipeline.config.channel(channel.name)
+        .url.get_secret_value()
+        .endswith("to=w@example.org")
     )
     await db.close()
