@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, func, literal_column, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.console_models import AuditEntry, ConsoleChannel, Subscription, User
+from storage.console_models import AuditEntry, ConsoleChannel, User
 from storage.db import Database
 from storage.models import Article, Channel, Delivery, Match, Source, Topic
 
@@ -293,18 +293,6 @@ async def filter_choices(db: Database) -> tuple[list[tuple[int, str]], list[tupl
             [(i, n) for i, n in topics if i is not None],
             [(i, n) for i, n in sources if i is not None],
         )
-
-
-async def subscribed_topic_ids(db: Database, user_id: int) -> tuple[int, ...]:
-    """The catalog topics a user follows (by any channel or in the console only)."""
-    async with db.session() as session:
-        rows = await session.exec(
-            select(Subscription.topic_id)
-            .where(Subscription.user_id == user_id)
-            .distinct()
-            .order_by(col(Subscription.topic_id))
-        )
-        return tuple(rows)
 
 
 async def story(db: Database, article_id: int, viewer_id: int | None = None) -> Story | None:

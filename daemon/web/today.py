@@ -22,7 +22,8 @@ from daemon.notify.render import local_time, original_spans, snippet_segments
 from daemon.web.app import console_of
 from daemon.web.auth import current_user
 from daemon.web.filters import mark_spans
-from storage import news
+from storage import console_defs, news
+from storage.db import Database
 from storage.deliveries import Alert
 from storage.news import NewsFilter, StoryRow
 
@@ -158,6 +159,11 @@ def _snippet(alert: Alert) -> Markup:
     return mark_spans(text, spans)
 
 
+async def subscribed_topics(db: Database, user_id: int) -> tuple[int, ...]:
+    """The catalog topics a user follows (through any channel, or in the console only)."""
+    return tuple(sorted({s.topic_id for s in await console_defs.user_subscriptions(db, user_id)}))
+
+
 @routes.get("/")
 async def today(request: web.Request) -> web.Response:
     console = console_of(request)
@@ -166,7 +172,7 @@ async def today(request: web.Request) -> web.Response:
     notices: list[str] = []
     limited = user.role != "admin" and not form.all_topics
     if limited and user.id is not None:
-        within = await news.subscribed_topic_ids(console.db, user.id)
+        within = await subscribed_topics(console.db, user.id)
         filters = NewsFilter(**{**filters.__dict__, "within": within})
         if not within:
             notices.append(
