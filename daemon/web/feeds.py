@@ -16,7 +16,6 @@ from aiohttp import web
 
 from daemon.notify.render import snippet
 from daemon.web.app import console_of
-from daemon.web.today import subscribed_topics
 from storage import news
 from storage.deliveries import Alert
 from storage.news import NewsFilter, StoryRow
@@ -123,7 +122,6 @@ async def user_feed(request: web.Request) -> web.Response:
     user = await news.feed_user(db, request.query.get("token", ""))
     if user is None or user.id is None:
         raise web.HTTPNotFound(text=NOT_FOUND)
-    within = await subscribed_topics(db, user.id)
     return await _answer(
-        request, f"听风 · {user.name} 的订阅", f"user:{user.id}", NewsFilter(within=within)
+        request, f"听风 · {user.name} 的订阅", f"user:{user.id}", NewsFilter(subscriber=user.id)
     )
