@@ -3,15 +3,16 @@
 Both show times in the configured ``[daemon] timezone`` as ISO 8601 with the offset
 (``2026-12-03T00:12:27+08:00``): the database keeps UTC, people read local time, and a
 machine reading JSON still gets an unambiguous instant. A datetime passed as a log value
-is rendered the same way, never as Python's ``datetime.datetime(...)`` repr.
+is rendered the same way, at any depth (inside a dict or list too), never as Python's
+``datetime.datetime(...)`` repr.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import MutableMapping
-from datetime import UTC, date, datetime, tzinfo
+from collections.abc import Callable, MutableMapping
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 import structlog
@@ -19,9 +20,21 @@ import structlog
 from daemon.redaction import scrub
 
 
+def _each_leaf(value: Any, leaf: Callable[[Any], Any]) -> Any:
+    """``value`` with ``leaf`` applied inside dicts, lists, tuples and sets too: a log value
+    may carry a datetime or a secret at any depth."""
+    if isinstance(value, dict):
+        return {k: _each_leaf(v, leaf) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_each_leaf(v, leaf) for v in value]
+    return leaf(value)
+
+
 def _scrub_event(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> dict[str, Any]:
     """Every string in a log event, secrets masked (whatever key or error carried them)."""
-    return {k: scrub(v) if isinstance(v, str) else v for k, v in event.items()}
+    return {
+        k: _each_leaf(v, lambda x: scrub(x) if isinstance(x, str) else x) for k, v in event.items()
+    }
 
 
 class _ScrubFilter(logging.Filter):
@@ -43,14 +56,18 @@ class _LocalTimes:
 
     def __call__(self, _logger: Any, _name: str, event: MutableMapping[str, Any]) -> Any:
         for key, value in event.items():
-            if isinstance(value, datetime):
-                event[key] = self.show(value)
-            elif isinstance(value, date):
-                event[key] = value.isoformat()
+            if key != "exc_info":  # structlog's own, read by format_exc_info
+                event[key] = _each_leaf(value, self.show)
         event["timestamp"] = self.show(datetime.now(UTC))
         return event
 
-    def show(self, moment: datetime) -> str:
+    def show(self, value: Any) -> Any:
+        """A datetime as ISO 8601 in the zone, a date or duration in ISO 8601; else as is."""
+        if isinstance(value, timedelta):
+            return f"PT{value.total_seconds():g}S"
+        if not isinstance(value, datetime):
+            return value.isoformat() if isinstance(value, date) else value
+        moment = value
         if moment.tzinfo is None:  # the database's naive values are UTC
             moment = moment.replace(tzinfo=UTC)
         return moment.astimezone(self.tz).isoformat(timespec="seconds")

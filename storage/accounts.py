@@ -158,3 +158,27 @@ async def failures_since(
             .where(col(LoginAttempt.at) >= since)
         )
     return int(by_user or 0), int(by_ip or 0)
+
+
+async def set_api_token(db: Database, user_id: int, token_hash: str) -> None:
+    """Give the user a new API token (its SHA-256); the old one stops working at once."""
+    async with db.writing() as session:
+        user = await session.get(User, user_id)
+        if user is None:
+            raise AccountError(f"no user with id {user_id}")
+        user.api_token_hash = token_hash
+        session.add(user)
+        session.add(AuditEntry(user_id=user_id, action="user.api_token", target=user.name))
+        await session.commit()
+
+
+async def api_token_user(db: Database, token_hash: str) -> User | None:
+    """The enabled user whose API token has this SHA-256."""
+    async with db.session() as session:
+        return (
+            await session.exec(
+                select(User)
+                .where(User.api_token_hash == token_hash)
+                .where(col(User.disabled).is_(False))
+            )
+        ).first()

@@ -30,7 +30,7 @@ from storage.console_models import (
     User,
 )
 from storage.db import Database
-from storage.models import Topic
+from storage.models import Channel, Topic
 from storage.types import utcnow
 
 MAX_NAME = 100
@@ -84,6 +84,15 @@ def _audit(
     session: AsyncSession, user_id: int | None, action: str, target: str, **detail: Any
 ) -> None:
     session.add(AuditEntry(user_id=user_id, action=action, target=target, detail=detail))
+
+
+async def record(
+    db: Database, user_id: int | None, action: str, target: str, **detail: Any
+) -> None:
+    """An audit entry for a change made elsewhere (a backfill owing alerts, say)."""
+    async with db.writing() as session:
+        _audit(session, user_id, action, target, **detail)
+        await session.commit()
 
 
 async def console_generation(db: Database) -> int:
@@ -232,6 +241,15 @@ def channel_name(owner_id: int, channel_id: int) -> str:
     return f"user:{owner_id}:{channel_id}"
 
 
+async def _catalog_channel(session: AsyncSession, channel: ConsoleChannel) -> None:
+    """The outbox's row for the channel, made now rather than at the daemon's next
+    reload, so a backfill run from the console can owe it alerts at once."""
+    row = (await session.exec(select(Channel).where(Channel.name == channel.name))).first()
+    row = row or Channel(name=channel.name)
+    row.mode = str(channel.settings.get("mode", "instant"))
+    session.add(row)
+
+
 async def user_channels(db: Database, owner_id: int) -> list[ConsoleChannel]:
     async with db.session() as session:
         return list(
@@ -269,6 +287,7 @@ async def add_channel(
         await session.flush()
         channel.name = channel_name(owner_id, channel.id or 0)
         session.add(channel)
+        await _catalog_channel(session, channel)
         _audit(session, owner_id, "channel.add", channel.name, label=label, kind=kind)
         await session.commit()
         return channel
@@ -294,6 +313,7 @@ async def update_channel(
             channel.url = url
         channel.updated_at = utcnow()
         session.add(channel)
+        await _catalog_channel(session, channel)
         _audit(
             session,
             owner_id,

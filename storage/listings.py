@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from datetime import datetime
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from storage.db import Database
 from storage.models import Article, Match, Source, Topic
@@ -39,6 +39,15 @@ async def articles_with_topics(
             for article_id, name in pairs:
                 topics[article_id].append(name)
     return [(a, source, topics.get(a.id or 0, [])) for a, source in articles]
+
+
+async def count_articles(db: Database, since: datetime | None) -> int:
+    """How many stored articles :func:`article_chunks` will yield: a progress display's total."""
+    query = select(func.count()).select_from(Article)
+    if since is not None:
+        query = query.where(col(Article.fetched_at) >= since)
+    async with db.session() as session:
+        return int((await session.exec(query)).one())
 
 
 async def article_chunks(

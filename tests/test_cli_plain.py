@@ -9,7 +9,7 @@ import os
 import pty
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,7 @@ from rich.console import Console
 from daemon.commands import COMMANDS
 from daemon.commands._table import print_table
 from daemon.logs import configure_logging
+from daemon.redaction import register
 from tests.cli_runner import cli
 
 SOURCE = """
@@ -117,6 +118,39 @@ def test_log_lines_show_local_time_and_datetimes_as_iso(capsys: pytest.CaptureFi
     event = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
     assert event["retry_at"] == "2026-12-03T00:12:27+08:00"
     assert event["timestamp"].endswith("+08:00")
+
+
+@pytest.mark.parametrize("as_json", [True, False])
+def test_nested_datetimes_in_log_values_are_local_iso_too(
+    as_json: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    register(["nested-secret-token-42"])
+    configure_logging(json=as_json, tz=ZoneInfo("Asia/Shanghai"))
+    try:
+        structlog.get_logger().warning(
+            "retries",
+            due={"ops": datetime(2026, 12, 2, 16, 12, 27, tzinfo=UTC), "n": 2},
+            days=[date(2026, 12, 2), datetime(2026, 12, 2, 16, 0)],  # naive: the database's UTC
+            wait=timedelta(minutes=5),
+            url={"hook": "json://h/nested-secret-token-42"},
+        )
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            structlog.get_logger().exception("failed", at=[datetime(2026, 12, 2, tzinfo=UTC)])
+    finally:
+        structlog.reset_defaults()
+    err = capsys.readouterr().err
+    assert "datetime.datetime(" not in err and "datetime.date(" not in err
+    assert "timedelta(" not in err and "nested-secret-token-42" not in err
+    assert "2026-12-03T00:12:27+08:00" in err and "2026-12-03T00:00:00+08:00" in err
+    assert "2026-12-02T08:00:00+08:00" in err
+    assert ("'2026-12-02'" if not as_json else '"2026-12-02"') in err
+    assert "PT300S" in err and "ValueError: boom" in err
+    if as_json:
+        first = json.loads(err.strip().splitlines()[0])
+        assert first["due"] == {"ops": "2026-12-03T00:12:27+08:00", "n": 2}
+        assert first["days"] == ["2026-12-02", "2026-12-03T00:00:00+08:00"]
 
 
 def test_sources_columns_line_up_with_chinese_names(tmp_path: Path) -> None:

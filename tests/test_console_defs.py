@@ -14,6 +14,8 @@ import pytest
 
 from daemon.config import load_config
 from daemon.console_config import effective_config, mail_url
+from daemon.pipeline import Pipeline
+from daemon.service import Daemon
 from daemon.web.passwords import hash_password
 from storage import accounts, console_defs
 from storage.db import Database
@@ -22,6 +24,7 @@ from tests.conftest import Catcher, Site
 from tests.notify_support import Receiver
 from tests.test_daemon_run import start_daemon
 from tests.test_pipeline_e2e import build_site, config_text
+from watchers.fetch import Fetcher
 
 
 async def _user(db: Database, name: str) -> int:
@@ -201,3 +204,35 @@ async def test_subscription_added_while_run_is_running_applies_without_restart(
     assert [b["message"].split("\n")[0] for b in mine.bodies] == ["液化气站夜查"]
     assert '"event": "config reloaded"' in err.decode()
     assert proc.returncode == 0
+
+
+async def test_a_digest_time_changed_in_the_console_reschedules_the_running_daemon(
+    write_config: Callable[[str], Path], tmp_path: Path
+) -> None:
+    path = write_config(
+        f'[storage]\nurl = "sqlite:///{tmp_path / "t.db"}"\n'
+        '[web]\nemail_url = "mailto://bot:pw@127.0.0.1:2525?from=tf@example.org"\n'
+    )
+    config = load_config(path)
+    db = Database(config.storage_url())
+    await db.migrate()
+    daemon = Daemon(config, Pipeline(config, db, Fetcher(config.fetch)))
+    uid = await _user(db, "wang")
+    settings = {"mode": "digest", "at": "08:00", "every": "daily", "weekday": "mon"}
+    channel = await console_defs.add_channel(db, uid, "mail", "email", "w@example.org", settings)
+    await daemon.reload()
+    job = daemon.scheduler.get_job(f"digest:{channel.name}")
+    assert job is not None and "hour='8', minute='0'" in str(job.trigger)
+
+    weekly = {**settings, "at": "17:30", "every": "weekly", "weekday": "fri"}
+    await console_defs.update_channel(db, uid, channel.id or 0, "mail", None, weekly)
+    await daemon.reload()
+    job = daemon.scheduler.get_job(f"digest:{channel.name}")
+    assert job is not None
+    assert "day_of_week='fri', hour='17', minute='30'" in str(job.trigger)
+    assert (
+        daemon.pipeline.config.channel(channel.name)
+        .url.get_secret_value()
+        .endswith("to=w@example.org")
+    )
+    await db.close()

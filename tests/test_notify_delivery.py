@@ -181,3 +181,30 @@ def test_channel_repr_never_shows_the_url(tmp_path: Path) -> None:
     assert SECRET_KEY not in repr(config) and SECRET_KEY not in json.dumps(
         config.model_dump(mode="json"), default=str
     )
+
+
+async def test_a_template_failing_at_send_time_sends_nothing_and_stays_owed(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    """A template that compiles but cannot render this alert (a field that does not exist)
+    sends no half-rendered message: the delivery fails with the template named, and goes
+    out whole once the template is fixed."""
+    folder = tmp_path / "tpl"
+    folder.mkdir()
+    (folder / "alert.text.j2").write_text("{{ a.title }}\n{{ a.no_such_field }}\n{{ a.url }}\n")
+    config = make_config(
+        tmp_path,
+        f'[[channels]]\nname = "hook"\nurl = "json://127.0.0.1:{receiver.port}/hook"\n',
+        daemon=f'templates = "{folder}"',
+    )
+    db = await open_db(config)
+    await seed(db, config, [("鱼台融媒", draft(1))])
+    report = await deliver_due(db, config)
+    assert (report.sent, report.failed) == (0, 1) and receiver.bodies == []
+    (row,) = await rows(db)
+    assert row.status == "failed"
+    assert "alert.text.j2" in (row.last_error or "") and "no_such_field" in (row.last_error or "")
+    (folder / "alert.text.j2").write_text("{{ a.title }}\n{{ a.url }}\n")
+    assert (await deliver_due(db, config)).sent == 1
+    assert receiver.bodies[0]["message"].endswith("http://news.example/1.html")
+    await db.close()

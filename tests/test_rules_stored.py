@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.commands import match as match_cmd
+from daemon import backtest as backtest_module
 from daemon.config import Config
 from rules import combined_text
 from tests.cli_runner import CliResult, cli
@@ -124,7 +124,7 @@ def test_since_filters_by_fetch_time(stored: Config) -> None:
 
 
 def test_small_chunks_give_the_same_counts(stored: Config, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(match_cmd, "CHUNK", 2)
+    monkeypatch.setattr(backtest_module, "CHUNK", 2)
     proc = _run("match", "--stored", "--config", str(stored.path))
     assert proc.code == 0, proc.err
     out = proc.out.splitlines()
@@ -174,3 +174,12 @@ def test_summary_of_jsonl_input_counts_each_article_as_its_cluster(tmp_path: Pat
     proc = _run("match", "--rules", str(rules), "--input", "-", "--since", "7d")
     assert proc.code == 2
     assert proc.err == "tingfeng: match: --since only applies to --stored\n"
+
+
+def test_on_a_terminal_the_live_display_counts_toward_the_total(stored: Config) -> None:
+    from tests.test_cli_plain import on_terminal
+
+    code, screen = on_terminal("match", "--stored", "--config", str(stored.path))
+    assert code == 0, screen
+    assert "matching stored articles" in screen and "5/5" in screen  # counted first
+    assert "5 articles scanned" in screen

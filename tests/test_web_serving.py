@@ -60,7 +60,7 @@ async def test_console_reachable_from_other_machines_warns_once(tmp_path: Path) 
     db = Database(config.storage_url())
     await db.migrate()
     with capture_logs() as logs:
-        runner = await start_console(Console(config, db), "0.0.0.0:0", origin="[web] listen")
+        runner, _ = await start_console(Console(config, db), "0.0.0.0:0", origin="[web] listen")
         await runner.cleanup()
     await db.close()
     warnings = [e["event"] for e in logs if e["log_level"] == "warning"]

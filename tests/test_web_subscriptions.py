@@ -181,3 +181,28 @@ async def test_nobody_reaches_another_users_channels(tmp_path: Path) -> None:
         assert stolen.status == 400 and "订阅未保存" in await stolen.text()
         assert await console_defs.user_subscriptions(database_of(client), 2) == []
         assert await console_defs.get_channel(database_of(client), 1, channel.id or 0)
+
+
+async def test_feed_link_is_made_and_rotated(tmp_path: Path) -> None:
+    async with console_server(tmp_path, '[[topics]]\nname = "燃气"\nquery = "液化气"\n') as client:
+        await add_user(client, "li", "pw-li")
+        csrf = await log_in(client, "li", "pw-li")
+        page = await (await client.get("/subscriptions")).text()
+        assert "生成订阅源链接" in page and "feeds/user.xml" not in page
+
+        def link(html: str) -> str:
+            found = re.search(r'class="feed-url" readonly value="([^"]+)"', html)
+            assert found
+            return found.group(1).replace("&amp;", "&")
+
+        first = link(await (await client.post("/subscriptions/feed", data={"csrf": csrf})).text())
+        assert "/feeds/user.xml?token=" in first
+        path = first[first.index("/feeds/") :]
+        assert (await client.get(path)).status == 200
+
+        rotated = await (await client.post("/subscriptions/feed", data={"csrf": csrf})).text()
+        assert "旧链接已失效" in rotated
+        second = link(rotated)
+        assert second != first
+        assert (await client.get(path)).status == 404
+        assert (await client.get(second[second.index("/feeds/") :])).status == 200

@@ -1,17 +1,25 @@
-"""``tingfeng demo``: the whole pipeline against a bundled local site, no account needed."""
+"""``tingfeng demo``: the whole pipeline against a bundled local site, no account needed.
+
+With ``--web`` the console then opens on the demo's data, with an administrator whose
+password is made up and printed once, so a new user sees the console without writing
+a config or making an account.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import secrets
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from daemon.commands._shared import run_async
 from daemon.commands.once import delivery_lines, one_cycle, source_line
-from daemon.config import parse_config
+from daemon.config import Config, parse_config
 from daemon.demo.site import start_site
+from daemon.errors import UserError
 
 DEMO_CONFIG = """\
 [daemon]
@@ -66,10 +74,52 @@ url = "console://"
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser("demo", parents=[common])
     parser.add_argument("--keep", metavar="DIR", help="keep the demo database in DIR")
+    parser.add_argument(
+        "--web",
+        action="store_true",
+        help="then serve the web console on the demo data until Ctrl-C",
+    )
+    parser.add_argument(
+        "--listen",
+        metavar="HOST:PORT",
+        help=f"with --web: the console's address (default {DEMO_LISTEN}, or a free port)",
+    )
     parser.set_defaults(handler=run)
 
 
-async def demo(folder: Path) -> None:
+DEMO_LISTEN = "127.0.0.1:8750"
+DEMO_ADMIN = "admin"
+
+
+async def serve_console(config: Config, listen: str | None) -> None:
+    """The console on the demo database, with a fresh password for ``admin``."""
+    from daemon.console_config import effective_config
+    from daemon.runtime import open_database
+    from daemon.web.app import Console
+    from daemon.web.passwords import hash_password
+    from daemon.web.serving import serve_until_stopped, start_console
+    from storage import accounts
+
+    password = secrets.token_urlsafe(9)
+    hashed = await asyncio.to_thread(hash_password, password)
+    async with open_database(config) as db:
+        if await accounts.find_user(db, DEMO_ADMIN) is None:
+            await accounts.add_user(db, DEMO_ADMIN, hashed, admin=True)
+        else:  # --keep: the earlier run's password was printed once and is gone
+            await accounts.set_password(db, DEMO_ADMIN, hashed)
+        console = Console(config=await effective_config(config, db), db=db)
+        try:
+            runner, url = await start_console(console, listen or DEMO_LISTEN, origin="--listen")
+        except UserError:
+            if listen is not None:
+                raise
+            runner, url = await start_console(console, "127.0.0.1:0", origin="--listen")
+        print(f"\nconsole: {url}  user: {DEMO_ADMIN}  password: {password}")
+        print("(the password is shown only now; Ctrl-C stops the console)", flush=True)
+        await serve_until_stopped(runner)
+
+
+async def demo(folder: Path, web: bool = False, listen: str | None = None) -> None:
     runner, base = await start_site()
     try:
         db = folder / "demo.db"
@@ -92,6 +142,9 @@ async def demo(folder: Path) -> None:
                     )
                 )
         print("\nArticles that share a cluster are one story: alerted once per topic.")
+        if web:
+            # The demo site stays up meanwhile: the console links to its articles.
+            await serve_console(config, listen)
     finally:
         await runner.cleanup()
 
@@ -100,8 +153,8 @@ def run(args: argparse.Namespace) -> int:
     if args.keep:
         folder = Path(args.keep)
         folder.mkdir(parents=True, exist_ok=True)
-        run_async(demo(folder))
+        run_async(demo(folder, args.web, args.listen))
     else:
         with tempfile.TemporaryDirectory(prefix="tingfeng-demo-") as tmp:
-            run_async(demo(Path(tmp)))
+            run_async(demo(Path(tmp), args.web, args.listen))
     return 0

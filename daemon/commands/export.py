@@ -50,7 +50,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "--format",
         choices=["jsonl", "csv", "xlsx"],
         default="jsonl",
-        help="jsonl (default), csv (UTF-8 with BOM, for Excel) or xlsx (needs --out)",
+        help="jsonl (default), csv (UTF-8; in a file with a BOM for Excel, in a pipe without) "
+        "or xlsx (needs --out)",
     )
     parser.add_argument("--out", metavar="PATH", help="write to PATH instead of stdout")
     parser.set_defaults(handler=run)

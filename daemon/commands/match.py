@@ -12,15 +12,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 import orjson
 
+from daemon.backtest import StoredDoc, Summary, backtest, original_quotes
 from daemon.errors import UserError
-from rules import Document, Hit, Matcher, RuleError, TopicMatch, normalize, normalize_mapped
+from rules import Document, Matcher, RuleError, TopicMatch, normalize
 from rules.cache import compile_cached, load_topics_cached
 from rules.topics_file import TopicsFileError
 
@@ -31,9 +32,13 @@ if TYPE_CHECKING:
     from daemon.config import Config
     from daemon.notify.outbox import DeliveryReport
 
-CHUNK = 1000
-"""Stored articles read and matched per batch: memory stays flat however many are stored."""
-EXAMPLES = 3
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Where a backtest reports to: the number of articles first, then the running count."""
+
+    total: Callable[[int], None]
+    scanned: Callable[[int], None]
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -101,25 +106,6 @@ def _loads(line: str) -> Any:
         return json.loads(line)
 
 
-def original_quotes(doc: Document, hits: Iterable[Hit]) -> list[list[Any]]:
-    """Each hit as printed: ``[field, start, end, text]`` into the original title or text.
-
-    Hit spans index the normalised text (the contract outside checks rely on); people
-    want the paper's words (``APP``, ``（通讯员 王强）``, ``液\n化石油气``), so this maps
-    them back through :func:`rules.normalize_mapped`. Opt-in: it costs a pass over
-    each matched article.
-    """
-    maps = {"title": (doc.title, normalize_mapped(doc.title))}
-    out: list[list[Any]] = []
-    for hit in hits:
-        if hit.field not in maps:
-            maps[hit.field] = (doc.text, normalize_mapped(doc.text))
-        original, mapped = maps[hit.field]
-        start, end = mapped.original_span(hit.start, hit.end)
-        out.append([hit.field, start, end, original[start:end]])
-    return out
-
-
 def match_lines(
     doc_id: Any,
     doc: Document,
@@ -165,43 +151,15 @@ def _output() -> Callable[[bytes], Any]:
     return buffer.write
 
 
-@dataclass
-class _TopicTally:
-    articles: int = 0
-    clusters: set[Any] = field(default_factory=set)
-    examples: list[str] = field(default_factory=list)
-
-
-class Summary:
-    """Per-topic counts for ``--format summary``: articles, distinct clusters, example titles.
-
-    Near-duplicates share a cluster, so the cluster count is roughly how many alerts
-    the topic would have sent; an article without a cluster counts as its own.
-    """
-
-    def __init__(self, topics: Iterable[str]) -> None:
-        self.scanned = 0
-        self.tallies = {name: _TopicTally() for name in topics}
-
-    def add(self, doc: Document, cluster: int | None, found: list[TopicMatch]) -> None:
-        self.scanned += 1
-        for match in found:
-            tally = self.tallies[match.topic]
-            tally.articles += 1
-            tally.clusters.add(("cluster", cluster) if cluster is not None else ("id", doc.id))
-            if len(tally.examples) < EXAMPLES:
-                where = f" [{doc.source}]" if doc.source else ""
-                tally.examples.append(f"{doc.title or doc.id}{where}")
-
-    def lines(self) -> Iterator[str]:
-        yield f"{_plural(self.scanned, 'article')} scanned"
-        for name, tally in self.tallies.items():
-            if not tally.articles:
-                yield f"{name}: no matches"
-                continue
-            articles = _plural(tally.articles, "article")
-            yield f"{name}: {articles}, {_plural(len(tally.clusters), 'cluster')}"
-            yield from (f"  · {title}" for title in tally.examples)
+def summary_lines(summary: Summary) -> Iterator[str]:
+    yield f"{_plural(summary.scanned, 'article')} scanned"
+    for name, tally in summary.tallies.items():
+        if not tally.articles:
+            yield f"{name}: no matches"
+            continue
+        articles = _plural(tally.articles, "article")
+        yield f"{name}: {articles}, {_plural(len(tally.clusters), 'cluster')}"
+        yield from (f"  · {title}" for title in tally.examples)
 
 
 def _plural(n: int, noun: str) -> str:
@@ -238,50 +196,36 @@ def _check_database(config: Config) -> None:
             raise UserError(f"{path}: no database yet (run `tingfeng once` first)")
 
 
-async def _stored(
-    config: Config, since: datetime | None
-) -> AsyncIterator[list[tuple[int, Document, int | None]]]:
-    """Stored articles in id order, :data:`CHUNK` at a time: (id, document, cluster)."""
-    from daemon.runtime import open_database
-    from storage.listings import article_chunks
-
-    async with open_database(config) as db:
-        async for rows in article_chunks(db, since, CHUNK):
-            yield [
-                (a.id or 0, Document(str(a.id), a.title, a.text, source, a.place), a.cluster_id)
-                for a, source in rows
-            ]
-
-
 async def _backtest(
     matcher: Matcher,
     config: Config,
     since: datetime | None,
     summary: Summary | None,
     quotes: bool = False,
-    scanned_so_far: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
 ) -> int:
-    """Match stored articles chunk by chunk; print JSON lines as they come or fill ``summary``.
+    """Match stored articles; print JSON lines as they come or fill ``summary``.
 
-    ``scanned_so_far`` hears the running count after each chunk (the progress display).
+    ``progress`` hears the total first and the running count after each chunk.
     """
-    import asyncio
+    from daemon.runtime import open_database
 
     write = _output()
-    scanned = 0
-    async for chunk in _stored(config, since):
-        found = await asyncio.to_thread(matcher.match_many, [doc for _, doc, _ in chunk])
-        for (aid, doc, cluster), matches in zip(chunk, found, strict=True):
-            if summary is not None:
-                summary.add(doc, cluster, matches)
-                continue
-            extra = {"title": doc.title, "source": doc.source}
-            for data in match_lines(aid, doc, matches, extra, quotes):
-                write(data)
-        scanned += len(chunk)
-        if scanned_so_far is not None:
-            scanned_so_far(scanned)
-    return scanned
+
+    def each(stored: StoredDoc, matches: list[TopicMatch]) -> None:
+        if summary is not None:
+            summary.add(stored.doc, stored.cluster, matches, stored.day)
+            return
+        extra = {"title": stored.doc.title, "source": stored.doc.source}
+        for data in match_lines(stored.id, stored.doc, matches, extra, quotes):
+            write(data)
+
+    async with open_database(config) as db:
+        if progress is None:
+            return await backtest(db, matcher, since, config.tz, each)
+        return await backtest(
+            db, matcher, since, config.tz, each, progress.scanned, on_total=progress.total
+        )
 
 
 def _scan(
@@ -295,21 +239,30 @@ def _scan(
     console = terminal() if summary is not None else None
     if console is None:
         return run_async(_backtest(matcher, config, since, summary, quotes), tz=config.tz)
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+    from rich.progress import Progress as Display
 
-    with Progress(
+    with Display(
         SpinnerColumn(),
-        TextColumn("{task.description}"),
+        TextColumn("matching stored articles"),
+        BarColumn(),
+        MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=console,
         transient=True,
-    ) as progress:
-        task = progress.add_task("matching stored articles", total=None)
-
-        def show(scanned: int) -> None:
-            progress.update(task, description=f"matching stored articles: {scanned} scanned")
-
-        return run_async(_backtest(matcher, config, since, summary, quotes, show), tz=config.tz)
+    ) as display:
+        task = display.add_task("matching", total=None)
+        progress = Progress(
+            total=lambda n: display.update(task, total=n),
+            scanned=lambda n: display.update(task, completed=n),
+        )
+        return run_async(_backtest(matcher, config, since, summary, quotes, progress), tz=config.tz)
 
 
 def _run_stored(args: argparse.Namespace, config: Config, matcher: Matcher) -> int:
@@ -323,7 +276,7 @@ def _run_stored(args: argparse.Namespace, config: Config, matcher: Matcher) -> i
         # not the URL: a PostgreSQL one can carry a password
         raise UserError(f"match: the database holds no articles{when}")
     if summary is not None:
-        for line in summary.lines():
+        for line in summary_lines(summary):
             print(line)
     if args.send:
         from daemon.commands._shared import count
@@ -396,6 +349,6 @@ def run(args: argparse.Namespace) -> int:
         except UnicodeDecodeError as exc:
             raise UserError(f"{args.input}: not UTF-8 text ({exc.reason})") from None
     if summary is not None:
-        for line in summary.lines():
+        for line in summary_lines(summary):
             print(line)
     return 0

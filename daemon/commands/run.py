@@ -35,7 +35,7 @@ async def serve(config: Config) -> None:
             console.config = new
 
         daemon.on_reload = follow
-        runner = await start_console(console, config.web.listen, origin="[web] listen")
+        runner, _ = await start_console(console, config.web.listen, origin="[web] listen")
 
         async def close_on_stop() -> None:
             # SIGTERM: the console stops taking requests while the daemon's runs finish.

@@ -34,7 +34,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 async def serve(config: Config, listen: str, origin: str) -> None:
     from daemon.console_config import effective_config
     from daemon.web.app import Console
-    from daemon.web.serving import serve_until_stopped
+    from daemon.web.serving import serve_until_stopped, start_console
 
     async with open_database(config) as db:
         console = Console(config=await effective_config(config, db), db=db)
@@ -46,7 +46,8 @@ async def serve(config: Config, listen: str, origin: str) -> None:
                 log.error("config reload failed; keeping the running config", error=str(exc))
 
         console.changed = changed
-        await serve_until_stopped(console, listen, origin=origin)
+        runner, _ = await start_console(console, listen, origin=origin)
+        await serve_until_stopped(runner)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -96,12 +96,12 @@ def where(alert: Alert, tz: ZoneInfo, *, when: bool = True) -> str:
     return " · ".join(p for p in parts if p)
 
 
-def _field_spans(alert: Alert, title_len: int) -> tuple[list[Span], list[Span]]:
+def _field_spans(hits: Sequence[Sequence[object]], title_len: int) -> tuple[list[Span], list[Span]]:
     """Stored hits (spans into ``combined_text``) split into title and text spans."""
     title: list[Span] = []
     text: list[Span] = []
     shift = title_len + 1 if title_len else 0
-    for hit in alert.hits:
+    for hit in hits:
         if len(hit) < 2:
             continue
         start, end = int(hit[0]), int(hit[1])  # type: ignore[call-overload]
@@ -110,6 +110,25 @@ def _field_spans(alert: Alert, title_len: int) -> tuple[list[Span], list[Span]]:
         else:
             text.append((start - shift, end - shift))
     return sorted(title), sorted(text)
+
+
+def original_spans(
+    title: str, text: str, hits: Sequence[Sequence[object]], *, whole_text: bool = True
+) -> tuple[list[Span], list[Span]]:
+    """Stored hits as spans of the original title and text, to mark them as printed.
+
+    Hit spans index normalised text; the offset maps of :func:`rules.normalize_mapped`
+    turn them back, so marks fall on the paper's own characters (full-width
+    punctuation, line breaks and letter case kept). ``whole_text=False`` leaves the
+    text spans out (a list row marks only its title and uses :func:`snippet_segments`).
+    """
+    mapped_title = normalize_mapped(title)
+    title_spans, text_spans = _field_spans(hits, len(mapped_title.text))
+    in_title = [mapped_title.original_span(a, b) for a, b in title_spans]
+    if not whole_text or not text_spans:
+        return in_title, []
+    mapped = _mapped_prefix(text, text_spans[-1][1])
+    return in_title, [mapped.original_span(a, b) for a, b in text_spans if a < len(mapped.text)]
 
 
 def _mapped_prefix(text: str, needed: int) -> Mapped:
@@ -153,7 +172,7 @@ def snippet_segments(alert: Alert, radius: int = SNIPPET_RADIUS) -> list[Segment
     text = alert.text
     if not text.strip():
         return []
-    _, text_spans = _field_spans(alert, len(normalize(alert.title)))
+    _, text_spans = _field_spans(alert.hits, len(normalize(alert.title)))
     if not text_spans:
         cut = text.strip()[: radius * 2]
         return _unwrapped([Segment(cut), *([Segment("…")] if len(text.strip()) > len(cut) else [])])

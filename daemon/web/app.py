@@ -18,7 +18,7 @@ import jinja2
 from aiohttp import web
 
 from daemon.config import Config
-from daemon.web import auth, filters
+from daemon.web import api_errors, auth, filters
 from storage.db import Database
 
 HERE = Path(__file__).parent
@@ -26,9 +26,13 @@ HERE = Path(__file__).parent
 PAGES = (
     "daemon.web.auth",
     "daemon.web.today",
+    "daemon.web.story",
+    "daemon.web.feeds",
     "daemon.web.sources",
     "daemon.web.outbox",
     "daemon.web.subscriptions",
+    "daemon.web.topics",
+    "daemon.web.api",
 )
 
 
@@ -83,7 +87,12 @@ async def compress_and_cache(request: web.Request, handler: auth.Handler) -> web
 
 def create_app(console: Console) -> web.Application:
     app = web.Application(
-        middlewares=[compress_and_cache, auth.security_headers, auth.session_middleware]
+        middlewares=[
+            compress_and_cache,
+            auth.security_headers,
+            api_errors.json_errors,
+            auth.session_middleware,
+        ]
     )
     app[CONSOLE] = console
     env = aiohttp_jinja2.setup(

@@ -33,6 +33,10 @@ PUBLIC = ("/login", "/static/", "/feeds/")
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 routes = web.RouteTableDef()
+# What the session middleware found out about the request, for handlers and templates.
+USER: web.RequestKey[User | None] = web.RequestKey("user")
+CSRF: web.RequestKey[str] = web.RequestKey("csrf", str)
+SESSION_HASH: web.RequestKey[str] = web.RequestKey("session_hash", str)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -48,7 +52,7 @@ def _console(request: web.Request) -> Any:
 
 def current_user(request: web.Request) -> User:
     """The logged-in user (the middleware has already refused anonymous requests)."""
-    user: User | None = request.get("user")
+    user = request.get(USER)
     if user is None:
         raise web.HTTPUnauthorized()
     return user
@@ -66,7 +70,20 @@ def _is_public(path: str) -> bool:
 
 
 def client_ip(request: web.Request) -> str:
-    return request.remote or ""
+    """The address logins are throttled by.
+
+    Behind a reverse proxy on this machine every request comes from loopback, and
+    throttling that would let one person's typos lock everybody out; there the proxy's
+    ``X-Forwarded-For`` names the client (its last entry is the one the proxy saw).
+    From any other peer the header is ignored, so nobody can pick their own address.
+    """
+    from daemon.web.serving import is_loopback
+
+    peer = request.remote or ""
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    if forwarded and is_loopback(peer):
+        return forwarded.split(",")[-1].strip() or peer
+    return peer
 
 
 @web.middleware
@@ -86,24 +103,41 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
 @web.middleware
 async def session_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     console = _console(request)
-    request["user"] = None
-    request["csrf"] = ""
+    request[USER] = None
+    request[CSRF] = ""
     token = request.cookies.get(COOKIE)
-    if token:
+    bearer = _bearer(request)
+    if bearer is not None:
+        # A script's token: no cookie is involved, so no cross-site request can carry
+        # it and CSRF does not apply; a cookie sent along is ignored.
+        request[USER] = await accounts.api_token_user(console.db, token_hash(bearer))
+        if request[USER] is None:
+            raise web.HTTPUnauthorized(
+                text='{"error": "invalid API token"}', content_type="application/json"
+            )
+    elif token:
         found = await accounts.session_user(console.db, token_hash(token))
         if found is not None:
-            request["user"], web_session = found
-            request["csrf"] = web_session.csrf_token
-            request["session_hash"] = token_hash(token)
-    if request["user"] is None and not _is_public(request.path):
+            request[USER], web_session = found
+            request[CSRF] = web_session.csrf_token
+            request[SESSION_HASH] = token_hash(token)
+    if request[USER] is None and not _is_public(request.path):
         if request.path.startswith("/api/"):
             raise web.HTTPUnauthorized(
                 text='{"error": "login required"}', content_type="application/json"
             )
         raise web.HTTPFound(f"/login?next={quote(request.path_qs)}")
-    if request.method not in SAFE_METHODS and request["user"] is not None:
-        await _check_csrf(request, request["csrf"])
+    if request.method not in SAFE_METHODS and request[USER] is not None and bearer is None:
+        await _check_csrf(request, request[CSRF])
     return await handler(request)
+
+
+def _bearer(request: web.Request) -> str | None:
+    """The ``Authorization: Bearer`` token of an API request (only /api/ takes one)."""
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if not request.path.startswith("/api/") or scheme.lower() != "bearer":
+        return None
+    return value.strip()
 
 
 async def _check_csrf(request: web.Request, expected: str) -> None:
@@ -118,18 +152,22 @@ async def _check_csrf(request: web.Request, expected: str) -> None:
 
 
 async def template_context(request: web.Request) -> dict[str, Any]:
-    return {"user": request.get("user"), "csrf": request.get("csrf", "")}
+    return {"user": request.get(USER), "csrf": request.get(CSRF, "")}
 
 
 def _safe_next(value: str | None) -> str:
-    """Only a path on this site: ``next=//evil.example`` must not redirect away."""
-    if value and value.startswith("/") and not value.startswith("//"):
-        return value
-    return "/"
+    """Only a path on this site: ``next=//evil.example`` must not redirect away, nor
+    a backslash or a tab in place of the second slash, which browsers read as
+    ``//evil.example`` too (they turn backslashes into slashes, drop tabs and newlines)."""
+    if not value or not value.startswith("/") or value[1:2] == "/":
+        return "/"
+    return value if "\\" not in value and value.isprintable() else "/"
 
 
 @routes.get("/login")
 async def login_form(request: web.Request) -> web.Response:
+    if request.get(USER) is not None:  # already logged in (a bookmarked /login)
+        raise web.HTTPFound(_safe_next(request.query.get("next")))
     login_token = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24)
     response = aiohttp_jinja2.render_template(
         "login.html.j2",
@@ -189,7 +227,7 @@ async def login(request: web.Request) -> web.Response:
 
 @routes.post("/logout")
 async def logout(request: web.Request) -> web.Response:
-    session_hash = request.get("session_hash")
+    session_hash = request.get(SESSION_HASH)
     if session_hash:
         await accounts.close_session(_console(request).db, session_hash)
     response = web.HTTPFound("/login")

@@ -46,9 +46,10 @@ def _url(host: str, port: int) -> str:
     return f"http://{host}:{port}/"
 
 
-async def start_console(console: Console, listen: str, *, origin: str) -> web.AppRunner:
-    """The console serving on ``listen``; ``origin`` names the setting it came from
-    (``[web] listen``, ``--listen``) in the one-line error when it cannot."""
+async def start_console(console: Console, listen: str, *, origin: str) -> tuple[web.AppRunner, str]:
+    """The console serving on ``listen``, and its URL; ``origin`` names the setting the
+    address came from (``[web] listen``, ``--listen``) in the one-line error when it
+    cannot."""
     try:
         host, port = split_listen(listen)
     except ValueError as exc:
@@ -66,8 +67,8 @@ async def start_console(console: Console, listen: str, *, origin: str) -> web.Ap
             reason = f"cannot listen there: {exc.strerror or exc}"
         raise UserError(f"{origin} {listen}: {reason}") from None
     bound = runner.addresses[0][1] if runner.addresses else port  # port 0: the one picked
-    url = console.config.web.public_url or _url(host, bound)
-    log.info(f"console at {url.rstrip('/')}/")
+    url = (console.config.web.public_url or _url(host, bound)).rstrip("/") + "/"
+    log.info(f"console at {url}")
     public = console.config.web.public_url or ""
     if not is_loopback(host) and not public.startswith("https://"):
         log.warning(
@@ -76,12 +77,11 @@ async def start_console(console: Console, listen: str, *, origin: str) -> web.Ap
             '[web] public_url = "https://…"',
             listen=listen,
         )
-    return runner
+    return runner, url
 
 
-async def serve_until_stopped(console: Console, listen: str, *, origin: str) -> None:
+async def serve_until_stopped(runner: web.AppRunner) -> None:
     """Serve until SIGINT or SIGTERM, then let running requests finish."""
-    runner = await start_console(console, listen, origin=origin)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

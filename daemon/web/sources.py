@@ -66,18 +66,28 @@ async def sources(request: web.Request) -> web.Response:
     return await _page(request)
 
 
-async def _set_paused(request: web.Request, paused: bool) -> web.Response:
+async def pause_source(request: web.Request, name: str, paused: bool) -> bool:
+    """Pause or resume a configured source for the logged-in admin; returns whether it
+    changed. Raises ``HTTPNotFound`` / ``HTTPConflict`` with a message for people."""
     user = require_admin(request)
-    name = str((await request.post()).get("name", ""))
     console = console_of(request)
     if name not in {s.name for s in console.config.sources}:
-        return await _page(request, errors=[f"没有名为“{name}”的来源"], status=404)
+        raise web.HTTPNotFound(text=f"没有名为“{name}”的来源")
     try:
-        changed = await set_paused(console.db, name, paused, user.id)
+        return await set_paused(console.db, name, paused, user.id)
     except NoSuchSource:
-        return await _page(
-            request, errors=[f"来源“{name}”尚未写入数据库：守护进程首次运行后才能暂停"], status=409
-        )
+        raise web.HTTPConflict(
+            text=f"来源“{name}”尚未写入数据库：守护进程首次运行后才能暂停"
+        ) from None
+
+
+async def _set_paused(request: web.Request, paused: bool) -> web.Response:
+    require_admin(request)
+    name = str((await request.post()).get("name", ""))
+    try:
+        changed = await pause_source(request, name, paused)
+    except (web.HTTPNotFound, web.HTTPConflict) as exc:
+        return await _page(request, errors=[exc.text or ""], status=exc.status)
     verb = "暂停" if paused else "恢复"
     notice = f"已{verb}来源“{name}”" if changed else f"来源“{name}”此前已{verb}"
     return await _page(request, notices=[notice])

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import re
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp_jinja2
 import structlog
@@ -25,7 +26,7 @@ from daemon.notify.channels import redact, sender_for
 from daemon.redaction import masked_channel_url
 from daemon.web.app import console_of
 from daemon.web.auth import current_user
-from storage import console_defs
+from storage import accounts, console_defs, news
 from storage.console_defs import DefinitionError, TopicView
 from storage.console_models import ConsoleChannel, User
 
@@ -122,7 +123,7 @@ async def _page(
     draft: dict[str, str] | None = None,
 ) -> web.Response:
     console = console_of(request)
-    user = current_user(request)
+    user = await accounts.get_user(console.db, _uid(current_user(request))) or current_user(request)
     file_topics = console.config.file_topics()
     await console_defs.ensure_topics(console.db, ((t.name, t.query) for t in file_topics))
     views = await console_defs.list_topics(console.db)
@@ -147,10 +148,18 @@ async def _page(
         "email_ready": email_server(console.config) is not None,
         "weekdays": WEEKDAYS,
         "draft": draft or {},
+        "feed": feed_url(request, user.feed_token) if user.feed_token else None,
         "notices": notices or [],
         "errors": errors or [],
     }
     return aiohttp_jinja2.render_template("subscriptions.html.j2", request, context, status=status)
+
+
+def feed_url(request: web.Request, token: str) -> str:
+    """The user's Atom feed of their subscribed topics; the token in it is the reader's
+    key, shown only to its owner."""
+    base = console_of(request).config.web.public_url or str(request.url.origin())
+    return f"{base.rstrip('/')}/feeds/user.xml?{urlencode({'token': token})}"
 
 
 @routes.get("/subscriptions")
@@ -302,3 +311,13 @@ async def test_channel(request: web.Request) -> web.Response:
         log.warning("test message failed", channel=channel.name, error=problem)
         return await _page(request, errors=[f"“{channel.label}”测试消息发送失败：{problem}"])
     return await _page(request, notices=[f"测试消息已发送到“{channel.label}”，请查收。"])
+
+
+@routes.post("/subscriptions/feed")
+async def rotate_feed(request: web.Request) -> web.Response:
+    """A new feed link; every link made before stops working at once."""
+    console = console_of(request)
+    had = current_user(request).feed_token is not None
+    await news.rotate_feed_token(console.db, _uid(current_user(request)))
+    notice = "已生成新的订阅源链接，旧链接已失效。" if had else "已生成订阅源链接。"
+    return await _page(request, notices=[notice])
