@@ -291,3 +291,53 @@ async def test_news_channels_and_subscriptions_for_the_caller_only(tmp_path: Pat
         }
         for answer in answers:
             assert TOKEN not in answer and OWN_SECRET not in answer
+
+
+async def test_topics_owner_or_admin_edit_last_save_wins_config_read_only(
+    tmp_path: Path,
+) -> None:
+    async with console_server(tmp_path, NEWS_CONFIG) as client:
+        await add_user(client, "admin", "pw-admin", admin=True)
+        await add_user(client, "wang", "pw-wang")
+        await add_user(client, "li", "pw-li")
+        admin = await bearer_of(client, "admin", "pw-admin")
+        wang = await bearer_of(client, "wang", "pw-wang")
+        li = await bearer_of(client, "li", "pw-li")
+
+        broken = await client.post(
+            "/api/topics", headers=wang, json={"name": "燃气巡查", "query": "液化气 AND"}
+        )
+        assert broken.status == 400 and "列" in (await broken.json())["error"]
+        clash = await client.post("/api/topics", headers=wang, json={"name": "防汛", "query": "x"})
+        assert clash.status == 400 and "配置文件" in (await clash.json())["error"]
+        made = await client.post(
+            "/api/topics",
+            headers=wang,
+            json={"name": "燃气巡查", "query": "液化气 OR 燃气", "places": ["鱼台"]},
+        )
+        assert made.status == 201, await made.text()
+        topic = await made.json()
+        assert (topic["origin"], topic["owner"], topic["version"]) == ("console", "wang", 1)
+        assert topic["definition"]["places"] == ["鱼台"] and topic["editable"]
+
+        edit = {"name": "燃气巡查", "query": "液化气", "version": 1}
+        path = f"/api/topics/{topic['id']}"
+        assert (await client.put(path, headers=li, json=edit)).status == 403
+        assert (await client.delete(path, headers=li)).status == 403
+        by_admin = await (await client.put(path, headers=admin, json=edit)).json()
+        assert by_admin["overwrote"] is None and by_admin["topic"]["version"] == 2
+        stale = await (await client.put(path, headers=wang, json={**edit, "query": "燃气"})).json()
+        assert stale["overwrote"]["by"] == "admin" and stale["overwrote"]["version"] == 2
+        assert stale["topic"]["query"] == "燃气" and stale["topic"]["version"] == 3
+
+        listed = await (await client.get("/api/topics", headers=li)).json()
+        by_name = {t["name"]: t for t in listed["topics"]}
+        assert by_name["防汛"]["origin"] == "config" and not by_name["防汛"]["editable"]
+        assert not by_name["燃气巡查"]["editable"]  # li is neither owner nor admin
+        config_topic = f"/api/topics/{by_name['防汛']['id']}"
+        assert (await client.put(config_topic, headers=admin, json=edit)).status == 403
+        assert (await client.put("/api/topics/999", headers=admin, json=edit)).status == 404
+
+        assert (await client.delete(path, headers=wang)).status == 200
+        after = await (await client.get("/api/topics", headers=wang)).json()
+        assert {t["name"]: t["origin"] for t in after["topics"]}["燃气巡查"] == "deleted"

@@ -54,6 +54,7 @@ async def test_admin_retries_a_dead_delivery_and_it_is_sent(
         csrf = await log_in(client, "admin", "pw-admin")
         page = await (await client.get("/outbox?status=dead")).text()
         assert "燃气安全" in page and "液化气专项整治第1期" in page and "已放弃" in page
+        assert '<a href="/story/1">液化气专项整治第1期</a>' in page
         assert "500" in page  # the reason
         assert "已放弃（2）" in page
         assert TOKEN not in page

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from daemon.config import load_config
+from daemon.runtime import open_pipeline
 from tests.cli_runner import run_cli
 from tests.conftest import Site
 from tests.web_support import add_user, console_server, log_in
@@ -57,7 +59,7 @@ async def test_admin_sees_health_and_staff_is_refused(tmp_path: Path, site: Site
         assert "嘉祥发布" in page and "出错" in page  # failing once, after a success
         assert "HTTP 404" in page  # the last error, one line
         assert "旧站" in page and "已停用" in page
-        assert page.count("连续失败") == 1 and "<td>1</td>" in page
+        assert '<td data-label="连续失败">1</td>' in page
 
 
 async def test_pause_makes_once_skip_and_sources_say_paused(tmp_path: Path, site: Site) -> None:
@@ -81,6 +83,11 @@ async def test_pause_makes_once_skip_and_sources_say_paused(tmp_path: Path, site
         listing = await run_cli("sources", "--config", config)
         line = next(x for x in listing.out.splitlines() if x.startswith("嘉祥发布"))
         assert " paused " in line
+        # the daemon's scheduled run of it is skipped too
+        daemon_config = load_config(config)
+        async with open_pipeline(daemon_config) as pipeline:
+            report = await pipeline.run_claimed(daemon_config.sources[0], None)
+        assert report.paused and len(site.hits) == hits
 
         resumed = await client.post("/sources/resume", data={"csrf": csrf, "name": "嘉祥发布"})
         assert "已恢复来源“嘉祥发布”" in await resumed.text()

@@ -32,6 +32,7 @@ from daemon.redaction import display_text
 from daemon.source_health import SourceHealth, State, source_health
 from daemon.web import outbox as outbox_page
 from daemon.web import today
+from daemon.web import topics as topics_page
 from daemon.web.app import console_of
 from daemon.web.auth import current_user, require_admin, token_hash
 from daemon.web.sources import pause_source
@@ -43,7 +44,7 @@ from daemon.web.subscriptions import (
     topic_state,
 )
 from storage import accounts, console_defs, deliveries, news
-from storage.console_defs import DefinitionError
+from storage.console_defs import DefinitionError, TopicView
 from storage.console_models import ConsoleChannel
 from storage.deliveries import Alert
 
@@ -428,8 +429,7 @@ async def matches(request: web.Request, query: MatchesQuery) -> MatchesPage:
     )
     limited = user.role != "admin" and not query.all_topics
     if limited:
-        within = await news.subscribed_topic_ids(console.db, user.id or 0)
-        filters = replace(filters, within=within)
+        filters = replace(filters, subscriber=user.id)
     found = await news.list_stories(console.db, filters, query.page, query.per_page)
     snippets = await asyncio.to_thread(lambda: [_snippet(r) for r in found.rows])
     return MatchesPage(
@@ -565,6 +565,209 @@ async def get_story(request: web.Request) -> StoryOut:
     )
 
 
+class Done(BaseModel):
+    ok: bool = True
+    message: str = ""
+
+
+# ── topics ───────────────────────────────────────────────────────────────────────────
+
+
+TopicField = Literal["title", "text"]
+ALL_FIELDS: tuple[TopicField, ...] = ("title", "text")
+
+
+class TopicIn(BaseModel):
+    """A console topic: the keys of a ``[[topics]]`` table but ``channels`` (routing is
+    by subscription)."""
+
+    name: str
+    query: str
+    mode: Literal["word", "substring"] = "word"
+    places: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list, description="source names; none: all")
+    min_hits: int = Field(default=1, ge=1)
+    fields: list[TopicField] = Field(default_factory=lambda: list(ALL_FIELDS))
+    backfill: str = Field(default="", description="e.g. 3d: match stored articles this far back")
+
+    def definition(self, known_sources: set[str]) -> dict[str, Any]:
+        """Checked exactly as the 主题 page checks its form; 400 with the reason (a query
+        that does not parse: the parser's column)."""
+        form = topics_page.TopicForm(
+            name=self.name,
+            query=self.query.strip(),
+            mode=self.mode,
+            places=" ".join(self.places),
+            sources=list(self.sources),
+            min_hits=str(self.min_hits),
+            fields=list(self.fields),
+            backfill=self.backfill.strip(),
+        )
+        try:
+            return form.definition(known_sources)
+        except topics_page.FormError as exc:
+            raise web.HTTPBadRequest(text=str(exc)) from None
+
+
+class TopicUpdate(TopicIn):
+    version: int = Field(description="the version the edit started from (see TopicOut)")
+
+
+class TopicOut(BaseModel):
+    id: int = Field(description="the catalog topic id (subscriptions and matches use it)")
+    name: str
+    query: str
+    origin: Literal["config", "console", "deleted"]
+    definition: dict[str, Any] | None = Field(description="a console topic's settings")
+    owner: str | None
+    version: int | None
+    updated_at: datetime | None
+    editable: bool = Field(description="the caller may change or delete it")
+
+
+class TopicList(BaseModel):
+    topics: list[TopicOut]
+
+
+class Overwritten(BaseModel):
+    by: str
+    at: datetime
+    version: int
+
+
+class TopicSaved(BaseModel):
+    topic: TopicOut
+    overwrote: Overwritten | None = Field(
+        description="someone saved after the caller's version; the caller's save won"
+    )
+
+
+async def _file_topic_names(request: web.Request) -> set[str]:
+    """config.toml's topic names, each given its catalog row (so it has an id)."""
+    console = console_of(request)
+    found = console.config.file_topics()
+    await console_defs.ensure_topics(console.db, ((t.name, t.query) for t in found))
+    return {t.name for t in found}
+
+
+async def _topic_out(request: web.Request, view: TopicView, file_names: set[str]) -> TopicOut:
+    console = console_of(request)
+    owner = None
+    if view.console is not None and view.console.owner_id is not None:
+        user = await accounts.get_user(console.db, view.console.owner_id)
+        owner = user.name if user else None
+    return TopicOut.model_validate(
+        {
+            "id": view.id,
+            "name": view.name,
+            "query": view.query,
+            "origin": topics_page.origin(view, file_names),
+            "definition": view.console.definition if view.console else None,
+            "owner": owner,
+            "version": view.console.version if view.console else None,
+            "updated_at": _local(view.console.updated_at, console.tz) if view.console else None,
+            "editable": topics_page.can_edit(current_user(request), view)
+            and view.console is not None,
+        }
+    )
+
+
+async def _editable_view(request: web.Request) -> TopicView:
+    """The console topic in the path, if the caller may change it (403 otherwise)."""
+    view = await console_defs.topic_view(console_of(request).db, int(request.match_info["id"]))
+    if view is None:
+        raise web.HTTPNotFound(text="no such topic")
+    if view.console is None or not topics_page.can_edit(current_user(request), view):
+        raise web.HTTPForbidden(
+            text="only the topic's owner or an admin may change it; config.toml's are read-only"
+        )
+    return view
+
+
+@api("GET", "/api/topics", "Every topic: from config.toml, the console, or deleted", TopicList)
+async def list_topics(request: web.Request) -> TopicList:
+    names = await _file_topic_names(request)
+    views = await console_defs.list_topics(console_of(request).db)
+    return TopicList(topics=[await _topic_out(request, v, names) for v in views])
+
+
+@api(
+    "POST",
+    "/api/topics",
+    "Make a console topic (the caller owns it)",
+    TopicOut,
+    body=TopicIn,
+    status=201,
+)
+async def create_topic(request: web.Request, body: TopicIn) -> TopicOut:
+    console = console_of(request)
+    names = await _file_topic_names(request)
+    definition = body.definition({s.name for s in console.config.sources})
+    try:
+        made = await console_defs.create_topic(
+            console.db, body.name, definition, current_user(request).id, names
+        )
+    except DefinitionError as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
+    await console.changed()
+    return await _topic_out(request, made, names)
+
+
+@api(
+    "PUT",
+    r"/api/topics/{id:\d+}",
+    "Change a console topic (its owner or an admin); the last save wins",
+    TopicSaved,
+    body=TopicUpdate,
+)
+async def update_topic(request: web.Request, body: TopicUpdate) -> TopicSaved:
+    console = console_of(request)
+    view = await _editable_view(request)
+    names = await _file_topic_names(request)
+    definition = body.definition({s.name for s in console.config.sources})
+    assert view.console is not None
+    try:
+        _, overwrite = await console_defs.save_topic(
+            console.db,
+            view.console.id or 0,
+            body.name,
+            definition,
+            current_user(request).id,
+            body.version,
+            names,
+        )
+    except DefinitionError as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
+    await console.changed()
+    saved = await console_defs.topic_view(console.db, view.id)
+    assert saved is not None
+    return TopicSaved(
+        topic=await _topic_out(request, saved, names),
+        overwrote=Overwritten(
+            by=overwrite.user_name,
+            at=overwrite.at.astimezone(console.tz),
+            version=overwrite.version,
+        )
+        if overwrite
+        else None,
+    )
+
+
+@api(
+    "DELETE",
+    r"/api/topics/{id:\d+}",
+    "Delete a console topic; its subscribers see it as deleted",
+    Done,
+)
+async def delete_topic(request: web.Request) -> Done:
+    console = console_of(request)
+    view = await _editable_view(request)
+    assert view.console is not None
+    await console_defs.delete_topic(console.db, view.console.id or 0, current_user(request).id)
+    await console.changed()
+    return Done(message=f"deleted {view.name}")
+
+
 # ── the caller's channels and subscriptions ──────────────────────────────────────────
 
 
@@ -608,11 +811,6 @@ class ChannelIn(BaseModel):
     at: str = Field(default="08:00", description="email: digest time HH:MM")
     every: Literal["daily", "weekly"] = "daily"
     weekday: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
-
-
-class Done(BaseModel):
-    ok: bool = True
-    message: str = ""
 
 
 def _own_id(request: web.Request) -> int:
