@@ -308,6 +308,7 @@ async def store_matches(
             topic_id=topics[topic_name].id or 0,
             cluster_id=article.cluster_id or article.id or 0,
             hits=hits,
+            story_at=article.published_at or article.fetched_at,
         )
         for article, topic_name, hits in matches
     ]

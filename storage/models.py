@@ -59,7 +59,10 @@ class Article(SQLModel, table=True):
     """One article as one source carried it; near-duplicates share ``cluster_id``."""
 
     __tablename__ = "articles"
-    __table_args__ = (Index("ix_articles_fetched", "fetched_at"),)
+    __table_args__ = (
+        Index("ix_articles_fetched", "fetched_at"),
+        Index("ix_articles_place", "place"),  # 今日动态's place filter
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     source_id: int = Field(foreign_key="sources.id", index=True)
@@ -112,6 +115,9 @@ class Match(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("article_id", "topic_id"),
         Index("ix_matches_created", "created_at"),
+        # 今日动态 groups matches by cluster and orders stories by time from this index
+        # alone (storage/news.py): no join with the wide articles table for a page.
+        Index("ix_matches_story", "cluster_id", "story_at", "topic_id", "article_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -120,6 +126,9 @@ class Match(SQLModel, table=True):
     cluster_id: int = Field(index=True)
     hits: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The article's time as people see it (published, else fetched), copied here so
+    # stories are listed newest first without reading the articles table.
+    story_at: datetime | None = _utc()
 
 
 class Delivery(SQLModel, table=True):

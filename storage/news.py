@@ -23,36 +23,23 @@ from storage.db import Database
 from storage.models import Article, Channel, Delivery, Match, Source, Topic
 
 
-def _story_time() -> ColumnElement[datetime]:
-    """When a story appeared: the time the source printed, else when we fetched it."""
-    return func.coalesce(col(Article.published_at), col(Article.fetched_at))
-
-
 @dataclass(frozen=True)
 class NewsFilter:
     """What a reader asked to see. Times are UTC bounds (``until`` exclusive); the page
     turns the reader's local dates into them.
 
-    ``topic_ids`` are the topics picked in the form (any of them); ``within``, when not
-    None, is the set a reader is limited to (a staff member's subscriptions): a story
-    is listed only for matches of topics in both.
+    ``topic_ids`` are the topics picked in the form (any of them); with ``subscriber``
+    (a user id) only matches of topics that user follows count — a staff member's
+    default view and their personal feed. Both together: topics in both.
     """
 
     topic_ids: tuple[int, ...] = ()
-    within: tuple[int, ...] | None = None
+    subscriber: int | None = None
     place: str = ""
     source_id: int | None = None
     since: datetime | None = None
     until: datetime | None = None
     text: str = ""
-
-    def topics(self) -> tuple[int, ...] | None:
-        """The topic ids a match must have (None: any topic)."""
-        if self.within is None:
-            return self.topic_ids or None
-        if not self.topic_ids:
-            return self.within
-        return tuple(t for t in self.topic_ids if t in set(self.within))
 
 
 @dataclass
@@ -82,6 +69,10 @@ class StoryPage:
     total: int  # stories (clusters) that match, over all pages
     page: int
     per_page: int
+    # (id, name) of every topic and source, sorted by name, to filter by (``choices``)
+    topics: list[tuple[int, str]] = field(default_factory=list)
+    sources: list[tuple[int, str]] = field(default_factory=list)
+    follows: int | None = None  # how many topics ``subscriber`` follows
 
     @property
     def pages(self) -> int:
@@ -134,22 +125,22 @@ class Story:
     deliveries: list[StoryDelivery]
 
 
-def _conditions(filters: NewsFilter) -> list[ColumnElement[bool]] | None:
-    """WHERE terms over matches joined with articles; None when nothing can match."""
+def _conditions(filters: NewsFilter) -> list[ColumnElement[bool]]:
+    """WHERE terms over matches joined with articles."""
     terms: list[ColumnElement[bool]] = []
-    topics = filters.topics()
-    if topics is not None:
-        if not topics:
-            return None
-        terms.append(col(Match.topic_id).in_(topics))
+    if filters.topic_ids:
+        terms.append(col(Match.topic_id).in_(filters.topic_ids))
+    if filters.subscriber is not None:
+        followed = select(Subscription.topic_id).where(Subscription.user_id == filters.subscriber)
+        terms.append(col(Match.topic_id).in_(followed))
     if filters.place:
-        terms.append(col(Article.place).contains(filters.place, autoescape=True))
+        terms.append(col(Article.place) == filters.place)
     if filters.source_id is not None:
         terms.append(col(Article.source_id) == filters.source_id)
     if filters.since is not None:
-        terms.append(_story_time() >= filters.since)
+        terms.append(col(Match.story_at) >= filters.since)
     if filters.until is not None:
-        terms.append(_story_time() < filters.until)
+        terms.append(col(Match.story_at) < filters.until)
     if filters.text:
         terms.append(
             or_(
@@ -161,50 +152,71 @@ def _conditions(filters: NewsFilter) -> list[ColumnElement[bool]] | None:
 
 
 async def list_stories(
-    db: Database, filters: NewsFilter, page: int = 1, per_page: int = 30
+    db: Database, filters: NewsFilter, page: int = 1, per_page: int = 30, *, choices: bool = False
 ) -> StoryPage:
     """Matched stories newest first, one row per cluster, ``per_page`` at a time.
 
     A story's time is when its first matching copy appeared; the row shows that copy,
-    and the cluster's other sources as "also reported by". Three short reads in one
-    session: the page of clusters (with the total, counted by a window over the same
-    grouped scan), their matching copies, and who carried them.
+    and the cluster's other sources as "also reported by". A handful of short reads in
+    one session (each session costs a connection check-out and an identity check):
+    the page of clusters with the total (a window count over the same grouped scan),
+    their matching copies, who carried them, the topic names, and with ``choices`` the
+    sources to filter by.
     """
     page = max(1, page)
     terms = _conditions(filters)
-    if terms is None:
-        return StoryPage([], 0, page, per_page)
-    first = func.min(_story_time()).label("first")
+    first = func.min(col(Match.story_at)).label("first")
+    grouped = select(  # type: ignore[call-overload]
+        col(Match.cluster_id), first, func.count().over().label("total")
+    )
+    counted = select(func.count(func.distinct(col(Match.cluster_id))))
+    if filters.place or filters.source_id is not None or filters.text:
+        grouped = grouped.join(Article, col(Article.id) == col(Match.article_id))
+        counted = counted.join(Article, col(Article.id) == col(Match.article_id))
     async with db.session() as session:
-        grouped = await session.exec(
-            select(  # type: ignore[call-overload]
-                col(Match.cluster_id), first, func.count().over().label("total")
+        clusters = list(
+            await session.exec(
+                grouped.where(*terms)
+                .group_by(col(Match.cluster_id))
+                .order_by(literal_column("first").desc(), col(Match.cluster_id).desc())
+                .limit(per_page)
+                .offset((page - 1) * per_page)
             )
-            .join(Article, col(Article.id) == col(Match.article_id))
-            .where(*terms)
-            .group_by(col(Match.cluster_id))
-            .order_by(literal_column("first").desc(), col(Match.cluster_id).desc())
-            .limit(per_page)
-            .offset((page - 1) * per_page)
         )
-        clusters = list(grouped)
         if clusters:
             total = int(clusters[0][2])
+        elif page == 1:
+            total = 0
         else:
-            total = int(
+            total = int(await session.scalar(counted.where(*terms)) or 0)
+        topics = [
+            (i, n)
+            for i, n in await session.exec(select(Topic.id, Topic.name).order_by(col(Topic.name)))
+            if i is not None
+        ]
+        rows = await _rows(session, [c for c, _, _ in clusters], terms, dict(topics))
+        result = StoryPage(rows, total, page, per_page)
+        if choices:
+            result.topics = topics
+            sources = await session.exec(select(Source.id, Source.name).order_by(col(Source.name)))
+            result.sources = [(i, n) for i, n in sources if i is not None]
+        if filters.subscriber is not None:
+            result.follows = int(
                 await session.scalar(
-                    select(func.count(func.distinct(col(Match.cluster_id))))
-                    .join(Article, col(Article.id) == col(Match.article_id))
-                    .where(*terms)
+                    select(func.count(func.distinct(col(Subscription.topic_id)))).where(
+                        Subscription.user_id == filters.subscriber
+                    )
                 )
                 or 0
             )
-        rows = await _rows(session, [c for c, _, _ in clusters], terms)
-    return StoryPage(rows, total, page, per_page)
+    return result
 
 
 async def _rows(
-    session: AsyncSession, cluster_ids: list[int], terms: list[ColumnElement[bool]]
+    session: AsyncSession,
+    cluster_ids: list[int],
+    terms: list[ColumnElement[bool]],
+    names: dict[int, str],
 ) -> list[StoryRow]:
     """The page's clusters as rows, in the order given."""
     if not cluster_ids:
@@ -229,7 +241,6 @@ async def _rows(
         .where(col(Match.cluster_id).in_(cluster_ids), *terms)
         .order_by(col(Match.id))
     )
-    names = await topic_names(session)
     rows: dict[int, StoryRow] = {}
     for (
         cluster_id,
@@ -282,29 +293,6 @@ async def topic_names_of(db: Database, topic_ids: Sequence[int]) -> dict[int, st
             select(Topic.id, Topic.name).where(col(Topic.id).in_(list(topic_ids)))
         )
         return {i: n for i, n in rows if i is not None}
-
-
-async def filter_choices(db: Database) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
-    """(topics, sources) a reader can filter by, as (id, name) sorted by name."""
-    async with db.session() as session:
-        topics = await session.exec(select(Topic.id, Topic.name).order_by(col(Topic.name)))
-        sources = await session.exec(select(Source.id, Source.name).order_by(col(Source.name)))
-        return (
-            [(i, n) for i, n in topics if i is not None],
-            [(i, n) for i, n in sources if i is not None],
-        )
-
-
-async def subscribed_topic_ids(db: Database, user_id: int) -> tuple[int, ...]:
-    """The catalog topics a user follows (by any channel or in the console only)."""
-    async with db.session() as session:
-        rows = await session.exec(
-            select(Subscription.topic_id)
-            .where(Subscription.user_id == user_id)
-            .distinct()
-            .order_by(col(Subscription.topic_id))
-        )
-        return tuple(rows)
 
 
 async def story(db: Database, article_id: int, viewer_id: int | None = None) -> Story | None:

@@ -15,7 +15,8 @@ from daemon.config import parse_config
 from storage import news
 from storage.console_models import Subscription, User
 from storage.models import Source, Topic
-from tests.notify_support import seed, story_text
+from storage.news import NewsFilter
+from tests.notify_support import make_config, open_db, seed, story_text
 from tests.web_support import add_user, console_server, database_of, log_in
 from watchers.article import ArticleDraft
 
@@ -234,3 +235,35 @@ async def news_user(client: TestClient, name: str) -> int:
         user = (await session.exec(select(User).where(User.name == name))).one()
     assert user.id is not None
     return user.id
+
+
+async def test_listing_and_story_hold_on_both_databases(storage_url: str, tmp_path: Path) -> None:
+    config = make_config(
+        tmp_path,
+        '[[channels]]\nname = "值班群"\nurl = "json://127.0.0.1:9/hook?token=SECRET"\n',
+        storage_url=storage_url,
+    )
+    db = await open_db(config)
+    try:
+        await seed(
+            db,
+            config,
+            [
+                ("鱼台融媒", _draft(1, EVIL_TITLE, GAS_TEXT)),
+                ("济宁日报", _draft(2, EVIL_TITLE, GAS_TEXT)),
+                ("金乡融媒", _draft(3, "金乡检查液化气站", "金乡检查液化石油气充装站。", "金乡")),
+            ],
+        )
+        page = await news.list_stories(db, NewsFilter(), choices=True)
+        assert page.total == 2 and len(page.rows) == 2
+        folded = next(r for r in page.rows if r.title == EVIL_TITLE)
+        assert folded.copies == 2 and len(folded.also) == 1
+        assert [n for _, n in page.sources] == ["济宁日报", "金乡融媒", "鱼台融媒"]
+        only = await news.list_stories(db, NewsFilter(place="金乡", text="充装"))
+        assert [r.title for r in only.rows] == ["金乡检查液化气站"]
+        assert (await news.list_stories(db, NewsFilter(), page=5)).total == 2
+        story = await news.story(db, folded.article_id)
+        assert story is not None and len(story.copies) == 2
+        assert [(d.channel, d.status) for d in story.deliveries] == [("值班群", "pending")]
+    finally:
+        await db.close()

@@ -429,8 +429,7 @@ async def matches(request: web.Request, query: MatchesQuery) -> MatchesPage:
     )
     limited = user.role != "admin" and not query.all_topics
     if limited:
-        within = await news.subscribed_topic_ids(console.db, user.id or 0)
-        filters = replace(filters, within=within)
+        filters = replace(filters, subscriber=user.id)
     found = await news.list_stories(console.db, filters, query.page, query.per_page)
     snippets = await asyncio.to_thread(lambda: [_snippet(r) for r in found.rows])
     return MatchesPage(

@@ -91,9 +91,9 @@ def _alert(row: StoryRow) -> Alert:
 async def _answer(request: web.Request, title: str, kind: str, filters: NewsFilter) -> web.Response:
     console = console_of(request)
     page = await news.list_stories(console.db, filters, 1, ENTRIES)
-    site = str(request.url.origin())
+    site = (console.config.web.public_url or str(request.url.origin())).rstrip("/")
     feed_id = f"urn:tingfeng:{console.db.instance_id}:feed:{kind}"
-    body = await asyncio.to_thread(atom, title, feed_id, str(request.url), site, page.rows)
+    body = await asyncio.to_thread(atom, title, feed_id, site + request.path_qs, site, page.rows)
     return web.Response(
         body=body,
         content_type="application/atom+xml",
@@ -122,7 +122,6 @@ async def user_feed(request: web.Request) -> web.Response:
     user = await news.feed_user(db, request.query.get("token", ""))
     if user is None or user.id is None:
         raise web.HTTPNotFound(text=NOT_FOUND)
-    within = await news.subscribed_topic_ids(db, user.id)
     return await _answer(
-        request, f"听风 · {user.name} 的订阅", f"user:{user.id}", NewsFilter(within=within)
+        request, f"听风 · {user.name} 的订阅", f"user:{user.id}", NewsFilter(subscriber=user.id)
     )
