@@ -159,22 +159,26 @@ async def list_stories(
     A story's time is when its first matching copy appeared; the row shows that copy,
     and the cluster's other sources as "also reported by". A handful of short reads in
     one session (each session costs a connection check-out and an identity check):
-    the page of clusters with the total (a window count over the same grouped scan),
-    their matching copies, who carried them, the topic names, and with ``choices`` the
-    sources to filter by.
+    the page of clusters, the total, their matching copies, who carried them, the
+    topic names, and with ``choices`` the sources to filter by.
     """
     page = max(1, page)
     terms = _conditions(filters)
     first = func.min(col(Match.story_at)).label("first")
+    joined = bool(filters.place or filters.source_id is not None or filters.text)
+    # Without article filters, matches alone answer (one covering index) and a separate
+    # count scans that index in a millisecond, less than a window count over the groups.
+    # With them (a text search reads every matched article's text), one scan that also
+    # counts beats scanning twice.
     grouped = select(  # type: ignore[call-overload]
-        col(Match.cluster_id), first, func.count().over().label("total")
+        col(Match.cluster_id), first, func.count().over() if joined else literal_column("0")
     )
     counted = select(func.count(func.distinct(col(Match.cluster_id))))
-    if filters.place or filters.source_id is not None or filters.text:
+    if joined:
         grouped = grouped.join(Article, col(Article.id) == col(Match.article_id))
         counted = counted.join(Article, col(Article.id) == col(Match.article_id))
     async with db.session() as session:
-        clusters = list(
+        found = list(
             await session.exec(
                 grouped.where(*terms)
                 .group_by(col(Match.cluster_id))
@@ -183,9 +187,10 @@ async def list_stories(
                 .offset((page - 1) * per_page)
             )
         )
-        if clusters:
-            total = int(clusters[0][2])
-        elif page == 1:
+        clusters = [cluster_id for cluster_id, _, _ in found]
+        if joined and found:
+            total = int(found[0][2])
+        elif joined and page == 1:
             total = 0
         else:
             total = int(await session.scalar(counted.where(*terms)) or 0)
@@ -194,7 +199,7 @@ async def list_stories(
             for i, n in await session.exec(select(Topic.id, Topic.name).order_by(col(Topic.name)))
             if i is not None
         ]
-        rows = await _rows(session, [c for c, _, _ in clusters], terms, dict(topics))
+        rows = await _rows(session, clusters, terms, dict(topics))
         result = StoryPage(rows, total, page, per_page)
         if choices:
             result.topics = topics
