@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, literal_column, or_
@@ -21,6 +21,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.console_models import AuditEntry, ConsoleChannel, Subscription, User
 from storage.db import Database
 from storage.models import Article, Channel, Delivery, Match, Source, Topic
+from storage.types import utcnow
+
+# Spans tried before grouping every match: most pages are filled by recent stories.
+RECENT = (timedelta(days=2), timedelta(days=14), timedelta(days=90))
 
 
 @dataclass(frozen=True)
@@ -177,16 +181,22 @@ async def list_stories(
     if joined:
         grouped = grouped.join(Article, col(Article.id) == col(Match.article_id))
         counted = counted.join(Article, col(Article.id) == col(Match.article_id))
+    ordered = (
+        grouped.where(*terms)
+        .group_by(col(Match.cluster_id))
+        .order_by(literal_column("first").desc(), col(Match.cluster_id).desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
     async with db.session() as session:
-        found = list(
-            await session.exec(
-                grouped.where(*terms)
-                .group_by(col(Match.cluster_id))
-                .order_by(literal_column("first").desc(), col(Match.cluster_id).desc())
-                .limit(per_page)
-                .offset((page - 1) * per_page)
-            )
-        )
+        found = []
+        for span in (*([] if joined else RECENT), None):
+            query = ordered
+            if span is not None:
+                query = _within(ordered, terms, first, utcnow() - span)
+            found = list(await session.exec(query))
+            if len(found) == per_page:
+                break
         clusters = [cluster_id for cluster_id, _, _ in found]
         if joined and found:
             total = int(found[0][2])
@@ -215,6 +225,22 @@ async def list_stories(
                 or 0
             )
     return result
+
+
+def _within(ordered: Any, terms: list[ColumnElement[bool]], first: Any, since: datetime) -> Any:
+    """``ordered`` limited to stories that first appeared since ``since``.
+
+    Grouping every match of the database for each page costs 10 ms at 100,000
+    articles; the stories of the last days are found from ``ix_matches_recent`` in
+    one. Exact whenever it fills the page: a story first seen since ``since`` ranks
+    above every story first seen before it.
+    """
+    recent = (
+        select(col(Match.cluster_id))
+        .where(*terms, col(Match.story_at) >= since)
+        .correlate(None)  # the inner ``matches`` is its own scan, not the outer row
+    )
+    return ordered.where(col(Match.cluster_id).in_(recent)).having(first >= since)
 
 
 async def _rows(
