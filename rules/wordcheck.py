@@ -20,13 +20,17 @@ import itertools
 import math
 import os
 import re
+import string
 import threading
 from dataclasses import dataclass
 
 # jieba's own block pattern (re_han_default): segmentation happens inside these runs,
 # everything else (punctuation, spaces) is a boundary anyway.
-_BLOCK = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]+")
-_LATIN = re.compile(r"[^\W_]", re.ASCII)  # an ASCII letter or digit
+_BLOCK_CHARS = r"\u4E00-\u9FD5a-zA-Z0-9+#&._%\-"
+_OUTSIDE = re.compile(f"[^{_BLOCK_CHARS}]")
+_LATIN = frozenset(string.ascii_letters + string.digits)
+_LONG = 5
+"""Keys this long are few (words of five or more characters and their prefixes)."""
 _MAX_BLOCK = 256
 """Longer unpunctuated runs (a 100,000-character article) are cut in windows around hits."""
 _WINDOW = 48
@@ -44,11 +48,17 @@ class BaseDictionary:
     the DAG needs no logarithm per edge. jieba's own frequency table is dropped once
     this is built (tens of megabytes in a daemon): :meth:`freq` recovers a frequency
     exactly from its log probability, and equal frequencies share one float object.
+    ``singles`` (the one-character keys) and ``long_keys`` (those of :data:`_LONG`
+    characters or more) are small tables that stay in the processor's cache: every
+    character of a segmented clause is looked up, and most long strings are not keys,
+    where a look-up in ``logp`` costs a trip to memory.
     """
 
     logp: dict[str, float]
     logtotal: float
     longest: int
+    singles: dict[str, float]
+    long_keys: frozenset[str]
 
     def freq(self, word: str) -> int:
         """jieba's frequency of ``word``; 0 for a prefix or an unknown string."""
@@ -69,7 +79,10 @@ def base_dictionary() -> BaseDictionary:
             directory = cache_dir()
             cached = load_dictionary(directory) if directory is not None else None
             logp, logtotal = cached if cached is not None else _from_jieba()
-            _base = BaseDictionary(logp, logtotal, max(map(len, logp)))
+            singles = {k: v for k, v in logp.items() if len(k) == 1}
+            long_keys = frozenset(k for k in logp if len(k) >= _LONG)
+            longest = max(map(len, long_keys or logp))
+            _base = BaseDictionary(logp, logtotal, longest, singles, long_keys)
             if directory is not None and cached is None:
                 save_dictionary(directory, logp, logtotal)
         return _base
@@ -117,7 +130,7 @@ def _from_jieba() -> tuple[dict[str, float], float]:
 
 def is_latin(ch: str) -> bool:
     """ASCII letters and digits: word edges for them are checked by neighbour, not jieba."""
-    return bool(_LATIN.match(ch))
+    return ch in _LATIN
 
 
 OwnWords = list[tuple[str, float]]
@@ -140,12 +153,16 @@ class WordChecker:
         self._lock = threading.Lock()
         self._base: dict[str, float] | None = None
         self._own: dict[str, float] = {}
+        self._singles: dict[str, float] = {}  # the base's, with this matcher's own over them
+        self._own_singles: dict[str, float] = {}  # a private copy, once an own entry needs it
+        self._long_keys: frozenset[str] = frozenset()
         self._fine_cache: dict[str, frozenset[tuple[int, int]]] = {}
         if own is not None:
             self.own_words = own
             return
         base = base_dictionary()
         self._logtotal, self._longest = base.logtotal, base.longest
+        self._long_keys, self._singles = base.long_keys, base.singles
         self._base = base.logp
         self.own_words = []
         for term in sorted(t for t in terms if t and not all(is_latin(c) for c in t)):
@@ -161,6 +178,12 @@ class WordChecker:
             prefix = term[:k]
             if prefix not in self._own and prefix not in base:
                 self._own[prefix] = 0.0
+        head = term[0]
+        if head in self._own:  # own entries come first: the single-character table too
+            if self._singles is not self._own_singles:  # still the shared base table
+                self._own_singles = dict(self._singles)
+            self._own_singles[head] = self._own[head]
+            self._singles = self._own_singles
 
     @property
     def needs_dictionary(self) -> bool:
@@ -177,6 +200,7 @@ class WordChecker:
                 if self._base is None:
                     base = base_dictionary()
                     self._logtotal, self._longest = base.logtotal, base.longest
+                    self._long_keys, self._singles = base.long_keys, base.singles
                     for term, lp in self.own_words:
                         self._add(term, lp, base.logp)
                     self._base = base.logp  # last: other threads read without the lock
@@ -203,13 +227,11 @@ class WordChecker:
         unknown = -self._logtotal  # a character that is no word scores as frequency 1
         score = [0.0] * (n + 1)
         nxt = [n] * (n + 1)
+        singles = self._singles
         for i in range(n - 1, -1, -1):
-            lp = own_get(s[i])
-            if lp is None:
-                lp = get(s[i])
+            lp = singles.get(s[i])
             best, best_j = (lp or unknown) + score[i + 1], i + 1
-            j = i + 2
-            while j <= n:
+            for j in range(i + 2, n + 1):
                 piece = s[i:j]
                 lp = own_get(piece)
                 if lp is None:
@@ -220,7 +242,6 @@ class WordChecker:
                     cand = lp + score[j]
                     if cand >= best:
                         best, best_j = cand, j
-                j += 1
             score[i], nxt[i] = best, best_j
         cuts = [0]
         i = 0
@@ -240,9 +261,13 @@ class WordChecker:
         """
         own, base = self._dictionaries()
         own_get, get = own.get, base.get
+        long_keys = self._long_keys
         for i in range(p - 1, max(lo, p - self._longest + 1) - 1, -1):
-            j = p + 1
-            while j <= hi:
+            if p - i >= _LONG - 1:
+                piece = text[i : p + 1]
+                if piece not in long_keys and piece not in own:
+                    continue
+            for j in range(p + 1, hi + 1):
                 piece = text[i:j]
                 lp = own_get(piece)
                 if lp is None:
@@ -251,7 +276,6 @@ class WordChecker:
                         break
                 if lp:
                     return True
-                j += 1
         return False
 
     def _fine(self, word: str) -> frozenset[tuple[int, int]]:
@@ -287,20 +311,33 @@ class DocumentWords:
     def __init__(self, checker: WordChecker, text: str) -> None:
         self.checker = checker
         self.text = text
-        self._blocks: list[tuple[int, int]] | None = None
+        self._reversed: str | None = None
         self._windows: dict[tuple[int, int], list[int]] = {}
 
-    def _block_end(self, pos: int, side: int) -> int:
-        """Start (side 0) or end (side 1) of the jieba block holding ``pos``, else ``pos``."""
-        if self._blocks is None:
-            self._blocks = [m.span() for m in _BLOCK.finditer(self.text)]
-        i = bisect.bisect_right(self._blocks, (pos, len(self.text) + 1)) - 1
-        if i >= 0 and self._blocks[i][0] <= pos < self._blocks[i][1]:
-            return self._blocks[i][side]
-        return pos + side
+    def _block_start(self, pos: int) -> int:
+        """Start of the jieba block holding ``pos``, else ``pos``.
+
+        The nearest character outside any block is found by a forward search of the
+        reversed text: only the clause around a hit is scanned, in C.
+        """
+        text = self.text
+        if _OUTSIDE.match(text, pos):
+            return pos
+        if self._reversed is None:
+            self._reversed = text[::-1]
+        outside = _OUTSIDE.search(self._reversed, len(text) - pos)
+        return len(text) - outside.start() if outside else 0
+
+    def _block_stop(self, pos: int) -> int:
+        """End of the jieba block holding ``pos``, else ``pos + 1``."""
+        text = self.text
+        if _OUTSIDE.match(text, pos):
+            return pos + 1
+        outside = _OUTSIDE.search(text, pos + 1)
+        return outside.start() if outside else len(text)
 
     def _window(self, start: int, end: int) -> tuple[int, int]:
-        lo, hi = self._block_end(start, 0), self._block_end(end - 1, 1)
+        lo, hi = self._block_start(start), self._block_stop(end - 1)
         if hi - lo > _MAX_BLOCK:
             # grid-aligned windows with margin, so hits close together share one cut
             lo = max(lo, start // _WINDOW * _WINDOW - _WINDOW)
@@ -315,11 +352,11 @@ class DocumentWords:
         a dictionary sub-word of the segment covering it.
         """
         text = self.text
-        latin_start = check_start and is_latin(text[start])
-        latin_end = check_end and is_latin(text[end - 1])
-        if latin_start and start > 0 and is_latin(text[start - 1]):
+        latin_start = check_start and text[start] in _LATIN
+        latin_end = check_end and text[end - 1] in _LATIN
+        if latin_start and start > 0 and text[start - 1] in _LATIN:
             return False
-        if latin_end and end < len(text) and is_latin(text[end]):
+        if latin_end and end < len(text) and text[end] in _LATIN:
             return False
         cjk_start = check_start and not latin_start
         cjk_end = check_end and not latin_end

@@ -140,7 +140,7 @@ async def test_three_instances_fetch_each_source_once_per_cycle_and_survive_a_ki
         gaps = [b - a for a, b in itertools.pairwise(times)]
         # Two instances running one cycle would fetch within a second of each other; a
         # run merely started late by a busy machine shortens the next gap by its delay.
-        assert gaps and min(gaps) >= 0.5 * EVERY, (name, gaps)
+        assert gaps and min(gaps) >= 0.2 * EVERY, (name, gaps)
     for log in logs:
         before_stop = log.split('"event": "stopping: waiting for running jobs"')[0]
         assert "Traceback" not in before_stop and "IntegrityError" not in before_stop, log

@@ -69,7 +69,10 @@ async def test_every_api_route_refuses_anonymous_callers(tmp_path: Path) -> None
 
 
 async def test_bearer_needs_no_csrf_and_a_session_does(tmp_path: Path) -> None:
-    config = '[[sources]]\nname = "嘉祥发布"\nkind = "feed"\nurl = "http://127.0.0.1:9/rss"\n'
+    config = (
+        '[[sources]]\nname = "嘉祥发布"\nkind = "feed"\n'
+        'url = "http://127.0.0.1:9/rss?token=FeedSecret99"\n'
+    )
     async with console_server(tmp_path, config) as client:
         await add_user(client, "admin", "pw-admin", admin=True)
         csrf = await log_in(client, "admin", "pw-admin")
@@ -88,8 +91,11 @@ async def test_bearer_needs_no_csrf_and_a_session_does(tmp_path: Path) -> None:
         # nothing stored yet: the daemon has not run, so there is no row to pause
         early = await client.post("/api/sources/嘉祥发布/pause", headers=bearer)
         assert early.status == 409 and "首次运行" in (await early.json())["error"]
-        listed = await (await client.get("/api/sources", headers=bearer)).json()
+        answer = await client.get("/api/sources", headers=bearer)
+        assert "FeedSecret99" not in await answer.text()
+        listed = await answer.json()
         assert [(s["name"], s["state"]) for s in listed["sources"]] == [("嘉祥发布", "new")]
+        assert listed["sources"][0]["url"] == "http://127.0.0.1:9/rss?token=***"
         missing = await client.post("/api/sources/nope/pause", headers=bearer)
         assert missing.status == 404 and "nope" in (await missing.json())["error"]
 

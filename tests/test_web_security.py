@@ -67,19 +67,19 @@ async def logged_in(client: TestClient, name: str, *, admin: bool = False) -> st
     return await log_in(client, name, f"{name}-password")
 
 
-async def test_posts_without_the_sessions_csrf_token_are_refused(tmp_path: Path) -> None:
+async def test_changes_without_the_sessions_csrf_token_are_refused(tmp_path: Path) -> None:
     async with console_server(tmp_path) as client:
         csrf = await logged_in(client, "boss", admin=True)
-        posts = [path for method, path in routes_of(client) if method == "POST"]
-        assert "/logout" in posts and "/login" in posts
-        for path in posts:
+        changes = [(m, path) for m, path in routes_of(client) if m not in ("GET", "OPTIONS")]
+        assert ("POST", "/logout") in changes and ("POST", "/login") in changes
+        for method, path in changes:
             for sent in ({}, {"csrf": "forged"}, {"csrf": csrf[:-1]}):
-                answer = await client.post(path, data=sent, allow_redirects=False)
-                assert answer.status == 403, (path, sent, answer.status)
-            forged = await client.post(
-                path, headers={"X-CSRF-Token": "forged"}, allow_redirects=False
+                answer = await client.request(method, path, data=sent, allow_redirects=False)
+                assert answer.status == 403, (method, path, sent, answer.status)
+            forged = await client.request(
+                method, path, headers={"X-CSRF-Token": "forged"}, allow_redirects=False
             )
-            assert forged.status == 403, path
+            assert forged.status == 403, (method, path)
         # Still logged in: the refused logouts did nothing.
         assert (await client.get("/", allow_redirects=False)).status == 200
 

@@ -650,26 +650,28 @@ async def _file_topic_names(request: web.Request) -> set[str]:
     return {t.name for t in found}
 
 
-async def _topic_out(request: web.Request, view: TopicView, file_names: set[str]) -> TopicOut:
+async def _topic_outs(
+    request: web.Request, views: list[TopicView], file_names: set[str]
+) -> list[TopicOut]:
     console = console_of(request)
-    owner = None
-    if view.console is not None and view.console.owner_id is not None:
-        user = await accounts.get_user(console.db, view.console.owner_id)
-        owner = user.name if user else None
-    return TopicOut.model_validate(
-        {
-            "id": view.id,
-            "name": view.name,
-            "query": view.query,
-            "origin": topics_page.origin(view, file_names),
-            "definition": view.console.definition if view.console else None,
-            "owner": owner,
-            "version": view.console.version if view.console else None,
-            "updated_at": _local(view.console.updated_at, console.tz) if view.console else None,
-            "editable": topics_page.can_edit(current_user(request), view)
-            and view.console is not None,
-        }
-    )
+    owners = {u.id: u.name for u in await accounts.list_users(console.db)}
+    user = current_user(request)
+    return [
+        TopicOut.model_validate(
+            {
+                "id": view.id,
+                "name": view.name,
+                "query": view.query,
+                "origin": topics_page.origin(view, file_names),
+                "definition": view.console.definition if view.console else None,
+                "owner": owners.get(view.console.owner_id) if view.console else None,
+                "version": view.console.version if view.console else None,
+                "updated_at": _local(view.console.updated_at, console.tz) if view.console else None,
+                "editable": view.console is not None and topics_page.can_edit(user, view),
+            }
+        )
+        for view in views
+    ]
 
 
 async def _editable_view(request: web.Request) -> TopicView:
@@ -688,7 +690,7 @@ async def _editable_view(request: web.Request) -> TopicView:
 async def list_topics(request: web.Request) -> TopicList:
     names = await _file_topic_names(request)
     views = await console_defs.list_topics(console_of(request).db)
-    return TopicList(topics=[await _topic_out(request, v, names) for v in views])
+    return TopicList(topics=await _topic_outs(request, views, names))
 
 
 @api(
@@ -710,7 +712,7 @@ async def create_topic(request: web.Request, body: TopicIn) -> TopicOut:
     except DefinitionError as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
     await console.changed()
-    return await _topic_out(request, made, names)
+    return (await _topic_outs(request, [made], names))[0]
 
 
 @api(
@@ -742,7 +744,7 @@ async def update_topic(request: web.Request, body: TopicUpdate) -> TopicSaved:
     saved = await console_defs.topic_view(console.db, view.id)
     assert saved is not None
     return TopicSaved(
-        topic=await _topic_out(request, saved, names),
+        topic=(await _topic_outs(request, [saved], names))[0],
         overwrote=Overwritten(
             by=overwrite.user_name,
             at=overwrite.at.astimezone(console.tz),

@@ -33,6 +33,10 @@ PUBLIC = ("/login", "/static/", "/feeds/")
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 routes = web.RouteTableDef()
+# What the session middleware found out about the request, for handlers and templates.
+USER: web.RequestKey[User | None] = web.RequestKey("user")
+CSRF: web.RequestKey[str] = web.RequestKey("csrf", str)
+SESSION_HASH: web.RequestKey[str] = web.RequestKey("session_hash", str)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -48,7 +52,7 @@ def _console(request: web.Request) -> Any:
 
 def current_user(request: web.Request) -> User:
     """The logged-in user (the middleware has already refused anonymous requests)."""
-    user: User | None = request.get("user")
+    user = request.get(USER)
     if user is None:
         raise web.HTTPUnauthorized()
     return user
@@ -99,32 +103,32 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
 @web.middleware
 async def session_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     console = _console(request)
-    request["user"] = None
-    request["csrf"] = ""
+    request[USER] = None
+    request[CSRF] = ""
     token = request.cookies.get(COOKIE)
     bearer = _bearer(request)
     if bearer is not None:
         # A script's token: no cookie is involved, so no cross-site request can carry
         # it and CSRF does not apply; a cookie sent along is ignored.
-        request["user"] = await accounts.api_token_user(console.db, token_hash(bearer))
-        if request["user"] is None:
+        request[USER] = await accounts.api_token_user(console.db, token_hash(bearer))
+        if request[USER] is None:
             raise web.HTTPUnauthorized(
                 text='{"error": "invalid API token"}', content_type="application/json"
             )
     elif token:
         found = await accounts.session_user(console.db, token_hash(token))
         if found is not None:
-            request["user"], web_session = found
-            request["csrf"] = web_session.csrf_token
-            request["session_hash"] = token_hash(token)
-    if request["user"] is None and not _is_public(request.path):
+            request[USER], web_session = found
+            request[CSRF] = web_session.csrf_token
+            request[SESSION_HASH] = token_hash(token)
+    if request[USER] is None and not _is_public(request.path):
         if request.path.startswith("/api/"):
             raise web.HTTPUnauthorized(
                 text='{"error": "login required"}', content_type="application/json"
             )
         raise web.HTTPFound(f"/login?next={quote(request.path_qs)}")
-    if request.method not in SAFE_METHODS and request["user"] is not None and bearer is None:
-        await _check_csrf(request, request["csrf"])
+    if request.method not in SAFE_METHODS and request[USER] is not None and bearer is None:
+        await _check_csrf(request, request[CSRF])
     return await handler(request)
 
 
@@ -148,7 +152,7 @@ async def _check_csrf(request: web.Request, expected: str) -> None:
 
 
 async def template_context(request: web.Request) -> dict[str, Any]:
-    return {"user": request.get("user"), "csrf": request.get("csrf", "")}
+    return {"user": request.get(USER), "csrf": request.get(CSRF, "")}
 
 
 def _safe_next(value: str | None) -> str:
@@ -162,7 +166,7 @@ def _safe_next(value: str | None) -> str:
 
 @routes.get("/login")
 async def login_form(request: web.Request) -> web.Response:
-    if request.get("user") is not None:  # already logged in (a bookmarked /login)
+    if request.get(USER) is not None:  # already logged in (a bookmarked /login)
         raise web.HTTPFound(_safe_next(request.query.get("next")))
     login_token = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24)
     response = aiohttp_jinja2.render_template(
@@ -223,7 +227,7 @@ async def login(request: web.Request) -> web.Response:
 
 @routes.post("/logout")
 async def logout(request: web.Request) -> web.Response:
-    session_hash = request.get("session_hash")
+    session_hash = request.get(SESSION_HASH)
     if session_hash:
         await accounts.close_session(_console(request).db, session_hash)
     response = web.HTTPFound("/login")

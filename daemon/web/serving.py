@@ -67,9 +67,12 @@ async def start_console(console: Console, listen: str, *, origin: str) -> tuple[
             reason = f"cannot listen there: {exc.strerror or exc}"
         raise UserError(f"{origin} {listen}: {reason}") from None
     bound = runner.addresses[0][1] if runner.addresses else port  # port 0: the one picked
-    url = (console.config.web.public_url or _url(host, bound)).rstrip("/") + "/"
-    log.info(f"console at {url}")
     public = console.config.web.public_url or ""
+    url = (public or _url(host, bound)).rstrip("/") + "/"
+    if public:  # reached through a proxy: say where the proxy should forward to
+        log.info(f"console at {url}", listening=_url(host, bound))
+    else:
+        log.info(f"console at {url}")
     if not is_loopback(host) and not public.startswith("https://"):
         log.warning(
             "console served over plain HTTP to other machines: passwords and session "
