@@ -29,14 +29,10 @@ def upgrade() -> None:
     op.create_index(
         "ix_matches_story", "matches", ["cluster_id", "story_at", "topic_id", "article_id"]
     )
-    op.create_index("ix_matches_topic_story", "matches", ["topic_id", "cluster_id", "story_at"])
-    op.create_index("ix_matches_recent", "matches", ["story_at", "cluster_id", "topic_id"])
     op.create_index("ix_articles_place", "articles", ["place"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_articles_place", table_name="articles")
-    op.drop_index("ix_matches_recent", table_name="matches")
-    op.drop_index("ix_matches_topic_story", table_name="matches")
     op.drop_index("ix_matches_story", table_name="matches")
     op.drop_column("matches", "story_at")
