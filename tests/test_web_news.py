@@ -128,6 +128,7 @@ async def test_filters_narrow_the_list(tmp_path: Path) -> None:
         assert len(jinxiang) == 1 and "金乡检查" in jinxiang[0]
         assert len(_titles(await _page(client, "/?place=金乡"))) == 1
         assert len(_titles(await _page(client, "/?q=充装站"))) == 1
+        assert len(_titles(await _page(client, "/?q=SCRIPT"))) == 1  # Latin case ignored
         assert _titles(await _page(client, "/?q=义诊")) == []  # stored, but matched no topic
         assert len(_titles(await _page(client, "/?from=2024-06-08&to=2024-06-08"))) == 2
         assert len(_titles(await _page(client, "/?from=2024-06-10"))) == 1
@@ -262,6 +263,8 @@ async def test_listing_and_story_hold_on_both_databases(storage_url: str, tmp_pa
         assert [n for _, n in page.sources] == ["济宁日报", "金乡融媒", "鱼台融媒"]
         only = await news.list_stories(db, NewsFilter(place="金乡", text="充装"))
         assert [r.title for r in only.rows] == ["金乡检查液化气站"]
+        latin = await news.list_stories(db, NewsFilter(text="Script"))
+        assert [r.title for r in latin.rows] == [EVIL_TITLE]
         assert (await news.list_stories(db, NewsFilter(), page=5)).total == 2
         story = await news.story(db, folded.article_id)
         assert story is not None and len(story.copies) == 2
