@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -95,10 +95,17 @@ async def record(
         await session.commit()
 
 
+# Audit actions that change what the daemon matches or where it sends; the others (a
+# password, a feed token, a retried delivery, a paused source) need no reload.
+ROUTING_ACTIONS = ("topic.", "channel.", "subscriptions.", "user.disable", "user.enable")
+
+
 async def console_generation(db: Database) -> int:
-    """The newest audit entry's id: grows with every change made from a console."""
+    """The newest routing change's audit id: grows with every console change the daemon
+    must reload for, and with nothing else."""
+    routing = or_(*(col(AuditEntry.action).startswith(prefix) for prefix in ROUTING_ACTIONS))
     async with db.session() as session:
-        return int(await session.scalar(select(func.max(AuditEntry.id))) or 0)
+        return int(await session.scalar(select(func.max(AuditEntry.id)).where(routing)) or 0)
 
 
 # ── topics ───────────────────────────────────────────────────────────────────────────

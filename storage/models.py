@@ -118,6 +118,8 @@ class Match(SQLModel, table=True):
         # 今日动态 groups matches by cluster and orders stories by time from this index
         # alone (storage/news.py): no join with the wide articles table for a page.
         Index("ix_matches_story", "cluster_id", "story_at", "topic_id", "article_id"),
+        Index("ix_matches_topic_story", "topic_id", "cluster_id", "story_at"),  # by topic
+        Index("ix_matches_recent", "story_at", "cluster_id", "topic_id"),  # newest stories
     )
 
     id: int | None = Field(default=None, primary_key=True)

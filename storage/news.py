@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, literal_column, or_
@@ -21,6 +21,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.console_models import AuditEntry, ConsoleChannel, Subscription, User
 from storage.db import Database
 from storage.models import Article, Channel, Delivery, Match, Source, Topic
+from storage.types import utcnow
+
+# Spans tried before grouping every match: most pages are filled by recent stories.
+RECENT = (timedelta(days=2), timedelta(days=14), timedelta(days=90))
 
 
 @dataclass(frozen=True)
@@ -125,7 +129,7 @@ class Story:
     deliveries: list[StoryDelivery]
 
 
-def _conditions(filters: NewsFilter) -> list[ColumnElement[bool]]:
+def _conditions(filters: NewsFilter, sqlite: bool) -> list[ColumnElement[bool]]:
     """WHERE terms over matches joined with articles."""
     terms: list[ColumnElement[bool]] = []
     if filters.topic_ids:
@@ -142,12 +146,14 @@ def _conditions(filters: NewsFilter) -> list[ColumnElement[bool]]:
     if filters.until is not None:
         terms.append(col(Match.story_at) < filters.until)
     if filters.text:
-        terms.append(
-            or_(
-                col(Article.title).icontains(filters.text, autoescape=True),
-                col(Article.text).icontains(filters.text, autoescape=True),
-            )
-        )
+        title, text = col(Article.title), col(Article.text)
+        if sqlite:
+            # SQLite's LIKE already ignores ASCII case; lower() would copy every text it
+            # reads (a search over 40,000 matched articles: 180 ms instead of 105).
+            found = [c.contains(filters.text, autoescape=True) for c in (title, text)]
+        else:
+            found = [c.icontains(filters.text, autoescape=True) for c in (title, text)]
+        terms.append(or_(*found))
     return terms
 
 
@@ -159,33 +165,44 @@ async def list_stories(
     A story's time is when its first matching copy appeared; the row shows that copy,
     and the cluster's other sources as "also reported by". A handful of short reads in
     one session (each session costs a connection check-out and an identity check):
-    the page of clusters with the total (a window count over the same grouped scan),
-    their matching copies, who carried them, the topic names, and with ``choices`` the
-    sources to filter by.
+    the page of clusters, the total, their matching copies, who carried them, the
+    topic names, and with ``choices`` the sources to filter by.
     """
     page = max(1, page)
-    terms = _conditions(filters)
+    terms = _conditions(filters, db.is_sqlite)
     first = func.min(col(Match.story_at)).label("first")
+    joined = bool(filters.place or filters.source_id is not None or filters.text)
+    # Without article filters, matches alone answer (one covering index) and a separate
+    # count scans that index in a millisecond, less than a window count over the groups.
+    # With them (a text search reads every matched article's text), one scan that also
+    # counts beats scanning twice.
     grouped = select(  # type: ignore[call-overload]
-        col(Match.cluster_id), first, func.count().over().label("total")
+        col(Match.cluster_id), first, func.count().over() if joined else literal_column("0")
     )
     counted = select(func.count(func.distinct(col(Match.cluster_id))))
-    if filters.place or filters.source_id is not None or filters.text:
+    if joined:
         grouped = grouped.join(Article, col(Article.id) == col(Match.article_id))
         counted = counted.join(Article, col(Article.id) == col(Match.article_id))
+    ordered = (
+        grouped.where(*terms)
+        .group_by(col(Match.cluster_id))
+        .order_by(literal_column("first").desc(), col(Match.cluster_id).desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
     async with db.session() as session:
-        clusters = list(
-            await session.exec(
-                grouped.where(*terms)
-                .group_by(col(Match.cluster_id))
-                .order_by(literal_column("first").desc(), col(Match.cluster_id).desc())
-                .limit(per_page)
-                .offset((page - 1) * per_page)
-            )
-        )
-        if clusters:
-            total = int(clusters[0][2])
-        elif page == 1:
+        found = []
+        for span in (*([] if joined else RECENT), None):
+            query = ordered
+            if span is not None:
+                query = _within(ordered, terms, first, utcnow() - span)
+            found = list(await session.exec(query))
+            if len(found) == per_page:
+                break
+        clusters = [cluster_id for cluster_id, _, _ in found]
+        if joined and found:
+            total = int(found[0][2])
+        elif joined and page == 1:
             total = 0
         else:
             total = int(await session.scalar(counted.where(*terms)) or 0)
@@ -194,7 +211,7 @@ async def list_stories(
             for i, n in await session.exec(select(Topic.id, Topic.name).order_by(col(Topic.name)))
             if i is not None
         ]
-        rows = await _rows(session, [c for c, _, _ in clusters], terms, dict(topics))
+        rows = await _rows(session, clusters, terms, dict(topics))
         result = StoryPage(rows, total, page, per_page)
         if choices:
             result.topics = topics
@@ -210,6 +227,22 @@ async def list_stories(
                 or 0
             )
     return result
+
+
+def _within(ordered: Any, terms: list[ColumnElement[bool]], first: Any, since: datetime) -> Any:
+    """``ordered`` limited to stories that first appeared since ``since``.
+
+    Grouping every match of the database for each page costs 10 ms at 100,000
+    articles; the stories of the last days are found from ``ix_matches_recent`` in
+    one. Exact whenever it fills the page: a story first seen since ``since`` ranks
+    above every story first seen before it.
+    """
+    recent = (
+        select(col(Match.cluster_id))
+        .where(*terms, col(Match.story_at) >= since)
+        .correlate(None)  # the inner ``matches`` is its own scan, not the outer row
+    )
+    return ordered.where(col(Match.cluster_id).in_(recent)).having(first >= since)
 
 
 async def _rows(

@@ -4,7 +4,8 @@ pipeline's own store step (matching, deduplication, owed alerts)."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -127,6 +128,7 @@ async def test_filters_narrow_the_list(tmp_path: Path) -> None:
         assert len(jinxiang) == 1 and "金乡检查" in jinxiang[0]
         assert len(_titles(await _page(client, "/?place=金乡"))) == 1
         assert len(_titles(await _page(client, "/?q=充装站"))) == 1
+        assert len(_titles(await _page(client, "/?q=SCRIPT"))) == 1  # Latin case ignored
         assert _titles(await _page(client, "/?q=义诊")) == []  # stored, but matched no topic
         assert len(_titles(await _page(client, "/?from=2024-06-08&to=2024-06-08"))) == 2
         assert len(_titles(await _page(client, "/?from=2024-06-10"))) == 1
@@ -261,9 +263,43 @@ async def test_listing_and_story_hold_on_both_databases(storage_url: str, tmp_pa
         assert [n for _, n in page.sources] == ["济宁日报", "金乡融媒", "鱼台融媒"]
         only = await news.list_stories(db, NewsFilter(place="金乡", text="充装"))
         assert [r.title for r in only.rows] == ["金乡检查液化气站"]
+        latin = await news.list_stories(db, NewsFilter(text="Script"))
+        assert [r.title for r in latin.rows] == [EVIL_TITLE]
         assert (await news.list_stories(db, NewsFilter(), page=5)).total == 2
         story = await news.story(db, folded.article_id)
         assert story is not None and len(story.copies) == 2
         assert [(d.channel, d.status) for d in story.deliveries] == [("值班群", "pending")]
+    finally:
+        await db.close()
+
+
+async def test_a_story_ranks_by_its_first_copy(storage_url: str, tmp_path: Path) -> None:
+    """A story carried ten days ago and again today is an old story: it ranks below one
+    first seen an hour ago, on every page size."""
+    config = make_config(tmp_path, "", storage_url=storage_url)
+    db = await open_db(config)
+    now = datetime.now(UTC)
+
+    def at(n: int, title: str, text: str, ago: timedelta) -> ArticleDraft:
+        return replace(_draft(n, title, text), published=now - ago)
+
+    try:
+        await seed(
+            db,
+            config,
+            [
+                ("鱼台融媒", at(1, "旧闻", "旧闻" + story_text(1), timedelta(days=10))),
+                ("济宁日报", at(2, "旧闻", "旧闻" + story_text(1), timedelta(minutes=30))),
+                ("金乡融媒", at(3, "新闻", "新闻" + story_text(3), timedelta(hours=1))),
+                ("金乡融媒", at(4, "前几天", "前几天" + story_text(4), timedelta(days=5))),
+            ],
+        )
+        order = ["新闻", "前几天", "旧闻"]
+        for size in (1, 2, 3):
+            pages = [(await news.list_stories(db, NewsFilter(), p, size)) for p in (1, 2, 3)]
+            assert [r.title for p in pages for r in p.rows] == order
+            assert {p.total for p in pages} == {3}
+        old = (await news.list_stories(db, NewsFilter(), 3, 1)).rows[0]
+        assert old.source == "鱼台融媒" and old.also == ["济宁日报"]
     finally:
         await db.close()

@@ -119,3 +119,33 @@ async def test_run_serves_console_beside_the_scheduler_and_stops_on_sigterm(
     with pytest.raises(aiohttp.ClientConnectionError):
         async with aiohttp.ClientSession() as http:
             await http.get(url + "login")
+
+
+async def test_a_console_change_reloads_the_daemon_in_its_process(tmp_path: Path) -> None:
+    """``tingfeng run``'s console: a page's ``changed`` recompiles the daemon's topics
+    and the pages see the config the daemon now runs on."""
+    from daemon.commands.run import console_of
+    from daemon.runtime import open_pipeline
+    from daemon.service import Daemon
+    from storage import console_defs
+
+    config_file = tmp_path / "config.toml"
+    config_file.write_text(
+        f'[storage]\nurl = "sqlite:///{tmp_path}/t.db"\n'
+        '[[topics]]\nname = "燃气"\nquery = "燃气"\n',
+        encoding="utf-8",
+    )
+    config = parse_config(config_file.read_text(encoding="utf-8"), config_file)
+    async with open_pipeline(config) as pipeline:
+        daemon = Daemon(pipeline.config, pipeline)
+        console = console_of(daemon)
+        await console_defs.create_topic(
+            pipeline.db, "防汛", {"query": "防汛 OR 暴雨"}, None, reserved={"燃气"}
+        )
+        assert [t.name for t in daemon.config.topics] == ["燃气"]
+
+        await console.changed()
+
+        assert {t.name for t in daemon.config.topics} == {"燃气", "防汛"}
+        assert console.config is daemon.config
+        assert {t.name for t in daemon.pipeline.config.topics} == {"燃气", "防汛"}

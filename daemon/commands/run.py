@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from daemon.commands._shared import config_from, run_async
 from daemon.config import Config
 from daemon.runtime import open_pipeline
 from daemon.service import Daemon
+
+if TYPE_CHECKING:
+    from daemon.web.app import Console
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -19,22 +22,30 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     parser.set_defaults(handler=run)
 
 
+def console_of(daemon: Daemon) -> Console:
+    """The console for this daemon's process: a page that changed topics, channels or
+    subscriptions reloads the daemon at once, and the pages show the config the daemon
+    runs on (after a page's change, an edited config.toml or SIGHUP alike)."""
+    from daemon.web.app import Console
+
+    console = Console(config=daemon.config, db=daemon.pipeline.db, changed=daemon.reload)
+
+    def follow(new: Config) -> None:
+        console.config = new
+
+    daemon.on_reload = follow
+    return console
+
+
 async def serve(config: Config) -> None:
     async with open_pipeline(config) as pipeline:
         daemon = Daemon(pipeline.config, pipeline)
         if config.web.listen is None:
             await daemon.run()
             return
-        from daemon.web.app import Console
         from daemon.web.serving import start_console
 
-        # A page that changed topics, channels or subscriptions reloads the daemon at once.
-        console = Console(config=daemon.config, db=pipeline.db, changed=daemon.reload)
-
-        def follow(new: Config) -> None:
-            console.config = new
-
-        daemon.on_reload = follow
+        console = console_of(daemon)
         runner, _ = await start_console(console, config.web.listen, origin="[web] listen")
 
         async def close_on_stop() -> None:
