@@ -147,9 +147,10 @@ def _conditions(filters: NewsFilter, sqlite: bool) -> list[ColumnElement[bool]]:
         terms.append(col(Match.story_at) < filters.until)
     if filters.text:
         title, text = col(Article.title), col(Article.text)
-        if sqlite:
-            # SQLite's LIKE already ignores ASCII case; lower() would copy every text it
-            # reads (a search over 40,000 matched articles: 180 ms instead of 105).
+        if sqlite or filters.text.upper() == filters.text.lower():
+            # SQLite's LIKE already ignores ASCII case, and Chinese has no case to ignore;
+            # lower()/ILIKE would fold every text read (over 40,000 matched articles:
+            # SQLite 180 ms instead of 105, PostgreSQL 790 ms instead of 240).
             found = [c.contains(filters.text, autoescape=True) for c in (title, text)]
         else:
             found = [c.icontains(filters.text, autoescape=True) for c in (title, text)]
