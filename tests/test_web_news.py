@@ -263,6 +263,10 @@ async def test_listing_and_story_hold_on_both_databases(storage_url: str, tmp_pa
         assert [n for _, n in page.sources] == ["济宁日报", "金乡融媒", "鱼台融媒"]
         only = await news.list_stories(db, NewsFilter(place="金乡", text="充装"))
         assert [r.title for r in only.rows] == ["金乡检查液化气站"]
+        jining = dict((n, i) for i, n in page.sources)["济宁日报"]
+        second = await news.list_stories(db, NewsFilter(source_id=jining))
+        # the copy that passes the filter is the row, the other one "also reported by"
+        assert [(r.source, r.also) for r in second.rows] == [("济宁日报", ["鱼台融媒"])]
         latin = await news.list_stories(db, NewsFilter(text="Script"))
         assert [r.title for r in latin.rows] == [EVIL_TITLE]
         assert (await news.list_stories(db, NewsFilter(), page=5)).total == 2
