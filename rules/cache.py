@@ -8,7 +8,8 @@ against jieba's dictionary (which means loading it). A :class:`MatcherPlan` keep
 those results as plain data in a JSON file named by a hash of the rules, the cache
 format and jieba's dictionary file; the automaton is rebuilt from its patterns in
 milliseconds. Word mode still needs the dictionary itself when it checks a hit: it
-is kept too, as words and log probabilities in a flat file that loads several times
+is kept too, as words and log probabilities (and the bitmap of adjacent characters
+in words that settles most word checks) in a flat file that loads several times
 faster than jieba builds it. Nothing is pickled or marshalled: pyahocorasick's pickles
 leak, and plain JSON, text and numbers can never run code. The cache is an
 optimisation only: an unreadable, stale or unwritable entry just means compiling as
@@ -32,7 +33,7 @@ from rules.model import TopicRule
 from rules.topics_file import load_topics, parse_topics
 from rules.wordcheck import jieba_dictionary_path
 
-FORMAT = 1
+FORMAT = 2
 """Bump when MatcherPlan or what it means changes: old entries are then never read."""
 
 
@@ -108,20 +109,20 @@ def _dictionary_path(directory: Path) -> Path:
     return directory / f"jieba-{hashlib.sha256(identity).hexdigest()[:24]}.dict"
 
 
-def save_dictionary(directory: Path, logp: dict[str, float], logtotal: float) -> None:
-    """Words (one per line), then each distinct log probability once, then an index per word."""
+def save_dictionary(directory: Path, logp: dict[str, float], logtotal: float, pairs: bytes) -> None:
+    """Words (one per line), each distinct log probability once, an index per word, the pairs."""
     if any("\n" in word for word in logp):
         return
     values: dict[float, int] = {}
     index = array.array("I", (values.setdefault(v, len(values)) for v in logp.values()))
-    header = {"words": len(logp), "values": len(values), "logtotal": logtotal}
+    header = {"words": len(logp), "values": len(values), "logtotal": logtotal, "pairs": len(pairs)}
     words = "\n".join(logp).encode()
     header["bytes"] = len(words)
     chunks = [orjson.dumps(header) + b"\n", words, array.array("d", values).tobytes()]
-    _write(_dictionary_path(directory), [*chunks, index.tobytes()])
+    _write(_dictionary_path(directory), [*chunks, index.tobytes(), pairs])
 
 
-def load_dictionary(directory: Path) -> tuple[dict[str, float], float] | None:
+def load_dictionary(directory: Path) -> tuple[dict[str, float], float, bytes] | None:
     """What :func:`save_dictionary` wrote, equal log probabilities sharing one float."""
     try:
         data = _dictionary_path(directory).read_bytes()
@@ -132,12 +133,15 @@ def load_dictionary(directory: Path) -> tuple[dict[str, float], float] | None:
         start += header["bytes"]
         values = array.array("d")
         values.frombytes(data[start : start + 8 * header["values"]])
+        start += 8 * header["values"]
         index = array.array("I")
-        index.frombytes(data[start + 8 * header["values"] :])
-        if len(words) != count or len(index) != count:
+        index.frombytes(data[start : start + index.itemsize * count])
+        pairs = data[start + index.itemsize * count :]
+        if len(words) != count or len(index) != count or len(pairs) != header["pairs"]:
             return None
         shared = values.tolist()
-        return dict(zip(words, map(shared.__getitem__, index), strict=True)), header["logtotal"]
+        logp = dict(zip(words, map(shared.__getitem__, index), strict=True))
+        return logp, header["logtotal"], pairs
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
 

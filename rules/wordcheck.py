@@ -22,6 +22,7 @@ import os
 import re
 import string
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 # jieba's own block pattern (re_han_default): segmentation happens inside these runs,
@@ -34,6 +35,8 @@ _LONG = 5
 _MAX_BLOCK = 256
 """Longer unpunctuated runs (a 100,000-character article) are cut in windows around hits."""
 _WINDOW = 48
+_PAIR_MASK = (1 << 24) - 1
+"""A character pair's slot in a pair bitmap: 2**24 bits (2 MB), so few pairs share one."""
 
 _base_lock = threading.Lock()
 _base: BaseDictionary | None = None
@@ -59,6 +62,8 @@ class BaseDictionary:
     longest: int
     singles: dict[str, float]
     long_keys: frozenset[str]
+    pairs: bytes
+    """:func:`pair_bitmap` of every word (not prefix) in ``logp``."""
 
     def freq(self, word: str) -> int:
         """jieba's frequency of ``word``; 0 for a prefix or an unknown string."""
@@ -78,14 +83,41 @@ def base_dictionary() -> BaseDictionary:
         if _base is None:
             directory = cache_dir()
             cached = load_dictionary(directory) if directory is not None else None
-            logp, logtotal = cached if cached is not None else _from_jieba()
+            if cached is not None:
+                logp, logtotal, pairs = cached
+            else:
+                logp, logtotal = _from_jieba()
+                pairs = bytes(pair_bitmap(word for word, lp in logp.items() if lp))
             singles = {k: v for k, v in logp.items() if len(k) == 1}
             long_keys = frozenset(k for k in logp if len(k) >= _LONG)
             longest = max(map(len, long_keys or logp))
-            _base = BaseDictionary(logp, logtotal, longest, singles, long_keys)
+            _base = BaseDictionary(logp, logtotal, longest, singles, long_keys, pairs)
             if directory is not None and cached is None:
-                save_dictionary(directory, logp, logtotal)
+                save_dictionary(directory, logp, logtotal, pairs)
         return _base
+
+
+def pair_bitmap(words: Iterable[str], bitmap: bytearray | None = None) -> bytearray:
+    """A bit set (in ``bitmap``, else a new one) for each two adjacent characters of each word.
+
+    A dictionary word crossing a position holds the two characters around it, so a
+    clear bit (:func:`may_pair`) rules every such word out with one probe: most hits'
+    edges are settled without a dictionary look-up. A set bit may be a collision and
+    proves nothing.
+    """
+    if bitmap is None:
+        bitmap = bytearray((_PAIR_MASK + 1) >> 3)
+    for word in words:
+        for a, b in itertools.pairwise(word):
+            slot = ((ord(a) << 10) ^ ord(b)) & _PAIR_MASK
+            bitmap[slot >> 3] |= 1 << (slot & 7)
+    return bitmap
+
+
+def may_pair(bitmap: bytes | bytearray, a: str, b: str) -> bool:
+    """False when no word marked in ``bitmap`` (:func:`pair_bitmap`) has ``a`` just before ``b``."""
+    slot = ((ord(a) << 10) ^ ord(b)) & _PAIR_MASK
+    return bool(bitmap[slot >> 3] >> (slot & 7) & 1)
 
 
 def jieba_dictionary_path() -> str:
@@ -156,6 +188,7 @@ class WordChecker:
         self._singles: dict[str, float] = {}  # the base's, with this matcher's own over them
         self._own_singles: dict[str, float] = {}  # a private copy, once an own entry needs it
         self._long_keys: frozenset[str] = frozenset()
+        self._pairs = bytearray()  # the base's pair bitmap with this matcher's terms marked too
         self._fine_cache: dict[str, frozenset[tuple[int, int]]] = {}
         if own is not None:
             self.own_words = own
@@ -163,6 +196,7 @@ class WordChecker:
         base = base_dictionary()
         self._logtotal, self._longest = base.logtotal, base.longest
         self._long_keys, self._singles = base.long_keys, base.singles
+        self._pairs = bytearray(base.pairs)
         self._base = base.logp
         self.own_words = []
         for term in sorted(t for t in terms if t and not all(is_latin(c) for c in t)):
@@ -174,6 +208,7 @@ class WordChecker:
         """As ``jieba.add_word``: the term with its weight, its prefixes as prefixes."""
         self._own[term] = lp
         self._longest = max(self._longest, len(term))
+        pair_bitmap((term,), self._pairs)
         for k in range(1, len(term)):
             prefix = term[:k]
             if prefix not in self._own and prefix not in base:
@@ -193,6 +228,11 @@ class WordChecker:
     def prepare(self) -> None:
         self._dictionaries()
 
+    def pairs(self) -> bytearray:
+        """The :func:`pair_bitmap` of every word this checker knows (loaded on first use)."""
+        self._dictionaries()
+        return self._pairs
+
     def _dictionaries(self) -> tuple[dict[str, float], dict[str, float]]:
         """(own, base): look a string up in the first, then the second; loaded on first use."""
         if self._base is None:
@@ -201,6 +241,7 @@ class WordChecker:
                     base = base_dictionary()
                     self._logtotal, self._longest = base.logtotal, base.longest
                     self._long_keys, self._singles = base.long_keys, base.singles
+                    self._pairs = bytearray(base.pairs)
                     for term, lp in self.own_words:
                         self._add(term, lp, base.logp)
                     self._base = base.logp  # last: other threads read without the lock
@@ -227,10 +268,16 @@ class WordChecker:
         unknown = -self._logtotal  # a character that is no word scores as frequency 1
         score = [0.0] * (n + 1)
         nxt = [n] * (n + 1)
-        singles = self._singles
+        singles, pairs = self._singles, self._pairs
+        codes = [ord(c) for c in s]
         for i in range(n - 1, -1, -1):
             lp = singles.get(s[i])
             best, best_j = (lp or unknown) + score[i + 1], i + 1
+            if i + 1 < n:  # as may_pair: no word starts with these two characters, no longer edge
+                slot = ((codes[i] << 10) ^ codes[i + 1]) & _PAIR_MASK
+                if not pairs[slot >> 3] >> (slot & 7) & 1:
+                    score[i], nxt[i] = best, best_j
+                    continue
             for j in range(i + 2, n + 1):
                 piece = s[i:j]
                 lp = own_get(piece)
@@ -312,6 +359,7 @@ class DocumentWords:
         self.checker = checker
         self.text = text
         self._reversed: str | None = None
+        self._pairs: bytearray | None = None
         self._windows: dict[tuple[int, int], list[int]] = {}
 
     def _block_start(self, pos: int) -> int:
@@ -362,6 +410,14 @@ class DocumentWords:
         cjk_end = check_end and not latin_end
         if not (cjk_start or cjk_end):
             return True
+        pairs = self._pairs
+        if pairs is None:
+            pairs = self._pairs = self.checker.pairs()
+        n = len(text)
+        if not (cjk_start and start > 0 and may_pair(pairs, text[start - 1], text[start])) and not (
+            cjk_end and end < n and may_pair(pairs, text[end - 1], text[end])
+        ):
+            return True  # no word crosses an edge: every segmentation cuts there
         key = self._window(start, end)
         cuts = self._windows.get(key)
         if cuts is None:
