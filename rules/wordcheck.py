@@ -269,16 +269,18 @@ class WordChecker:
         score = [0.0] * (n + 1)
         nxt = [n] * (n + 1)
         singles, pairs = self._singles, self._pairs
-        codes = [ord(c) for c in s]
+        # joined[k]: s[k] and s[k + 1] may sit together in a word (as may_pair); a word
+        # s[i:j] holds every pair in it, so no longer edge from i once one is not
+        joined = [
+            pairs[(slot := ((ord(a) << 10) ^ ord(b)) & _PAIR_MASK) >> 3] >> (slot & 7) & 1
+            for a, b in itertools.pairwise(s)
+        ]
         for i in range(n - 1, -1, -1):
             lp = singles.get(s[i])
             best, best_j = (lp or unknown) + score[i + 1], i + 1
-            if i + 1 < n:  # as may_pair: no word starts with these two characters, no longer edge
-                slot = ((codes[i] << 10) ^ codes[i + 1]) & _PAIR_MASK
-                if not pairs[slot >> 3] >> (slot & 7) & 1:
-                    score[i], nxt[i] = best, best_j
-                    continue
             for j in range(i + 2, n + 1):
+                if not joined[j - 2]:
+                    break
                 piece = s[i:j]
                 lp = own_get(piece)
                 if lp is None:
@@ -308,8 +310,13 @@ class WordChecker:
         """
         own, base = self._dictionaries()
         own_get, get = own.get, base.get
-        long_keys = self._long_keys
+        if p >= hi:
+            return False
+        long_keys, pairs = self._long_keys, self._pairs
         for i in range(p - 1, max(lo, p - self._longest + 1) - 1, -1):
+            slot = ((ord(text[i]) << 10) ^ ord(text[i + 1])) & _PAIR_MASK  # as may_pair
+            if not pairs[slot >> 3] >> (slot & 7) & 1:
+                break  # a word from i or before crossing p would hold these two characters
             if p - i >= _LONG - 1:
                 piece = text[i : p + 1]
                 if piece not in long_keys and piece not in own:
@@ -413,18 +420,18 @@ class DocumentWords:
         pairs = self._pairs
         if pairs is None:
             pairs = self._pairs = self.checker.pairs()
-        n = len(text)
-        if not (cjk_start and start > 0 and may_pair(pairs, text[start - 1], text[start])) and not (
-            cjk_end and end < n and may_pair(pairs, text[end - 1], text[end])
-        ):
+        # may a word cross the edge? Not unless it can hold the two characters around it
+        start_may = cjk_start and start > 0 and may_pair(pairs, text[start - 1], text[start])
+        end_may = cjk_end and end < len(text) and may_pair(pairs, text[end - 1], text[end])
+        if not (start_may or end_may):
             return True  # no word crosses an edge: every segmentation cuts there
         key = self._window(start, end)
         cuts = self._windows.get(key)
         if cuts is None:
             lo, hi = key
             crosses = self.checker.crosses
-            if not (cjk_start and crosses(text, start, lo, hi)) and not (
-                cjk_end and crosses(text, end, lo, hi)
+            if not (start_may and crosses(text, start, lo, hi)) and not (
+                end_may and crosses(text, end, lo, hi)
             ):
                 return True
             cuts = self._windows[key] = self.checker.segment(text, lo, hi)
