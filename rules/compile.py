@@ -302,7 +302,6 @@ class _DocMatch:
         # field -> pattern id -> end offsets of raw (unverified) automaton hits
         self.raw: dict[str, dict[int, list[int]]] = {field: {} for field in _SEARCHED}
         self.words: dict[str, DocumentWords] = {}
-        self.verified: dict[tuple[str, int, int, bool, bool], bool] = {}
         self.hits: dict[int, tuple[Hit, ...]] = {}  # atom id -> its verified hits
         self.atoms: dict[tuple[Term, str, tuple[str, ...]], tuple[bool, list[Hit]]] = {}
         self.meta = {"source": normalize(doc.source), "place": fold(normalize(doc.place))}
@@ -389,10 +388,11 @@ class _DocMatch:
             if not ends:
                 continue
             if check_start or check_end:
+                ok = self._words(field).boundary_ok
                 hits += [
                     Hit(e - size, e, label, field)
                     for e in ends
-                    if self._verify(field, e - size, e, check_start, check_end)
+                    if ok(e - size, e, check_start, check_end)
                 ]
             else:
                 hits += [Hit(e - size, e, label, field) for e in ends]
@@ -413,15 +413,12 @@ class _DocMatch:
             hits += [Hit(s, e, label, field) for s, e in spans]
         return bool(hits), hits
 
-    def _verify(self, field: str, s: int, e: int, check_start: bool, check_end: bool) -> bool:
-        key = (field, s, e, check_start, check_end)
-        ok = self.verified.get(key)
-        if ok is None:
-            words = self.words.get(field)
-            if words is None:
-                words = self.words[field] = DocumentWords(self.m._words, self.texts[field])
-            ok = self.verified[key] = words.boundary_ok(s, e, check_start, check_end)
-        return ok
+    def _words(self, field: str) -> DocumentWords:
+        """The field's word checker, which caches its clauses' segmentations."""
+        words = self.words.get(field)
+        if words is None:
+            words = self.words[field] = DocumentWords(self.m._words, self.texts[field])
+        return words
 
     def _meta(self, term: Term) -> bool:
         """``source:`` compares whole names; ``place:`` looks for the term inside the place."""

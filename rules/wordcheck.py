@@ -101,7 +101,7 @@ def pair_bitmap(words: Iterable[str], bitmap: bytearray | None = None) -> bytear
     """A bit set (in ``bitmap``, else a new one) for each two adjacent characters of each word.
 
     A dictionary word crossing a position holds the two characters around it, so a
-    clear bit (:func:`may_pair`) rules every such word out with one probe: most hits'
+    clear bit rules every such word out with one probe: most hits'
     edges are settled without a dictionary look-up. A set bit may be a collision and
     proves nothing.
     """
@@ -112,12 +112,6 @@ def pair_bitmap(words: Iterable[str], bitmap: bytearray | None = None) -> bytear
             slot = ((ord(a) << 10) ^ ord(b)) & _PAIR_MASK
             bitmap[slot >> 3] |= 1 << (slot & 7)
     return bitmap
-
-
-def may_pair(bitmap: bytes | bytearray, a: str, b: str) -> bool:
-    """False when no word marked in ``bitmap`` (:func:`pair_bitmap`) has ``a`` just before ``b``."""
-    slot = ((ord(a) << 10) ^ ord(b)) & _PAIR_MASK
-    return bool(bitmap[slot >> 3] >> (slot & 7) & 1)
 
 
 def jieba_dictionary_path() -> str:
@@ -269,7 +263,7 @@ class WordChecker:
         score = [0.0] * (n + 1)
         nxt = [n] * (n + 1)
         singles, pairs = self._singles, self._pairs
-        # joined[k]: s[k] and s[k + 1] may sit together in a word (as may_pair); a word
+        # joined[k]: s[k] and s[k + 1] may sit together in a word (a bit of the pair bitmap); a word
         # s[i:j] holds every pair in it, so no longer edge from i once one is not
         joined = [
             pairs[(slot := ((ord(a) << 10) ^ ord(b)) & _PAIR_MASK) >> 3] >> (slot & 7) & 1
@@ -314,7 +308,7 @@ class WordChecker:
             return False
         long_keys, pairs = self._long_keys, self._pairs
         for i in range(p - 1, max(lo, p - self._longest + 1) - 1, -1):
-            slot = ((ord(text[i]) << 10) ^ ord(text[i + 1])) & _PAIR_MASK  # as may_pair
+            slot = ((ord(text[i]) << 10) ^ ord(text[i + 1])) & _PAIR_MASK  # pair bitmap
             if not pairs[slot >> 3] >> (slot & 7) & 1:
                 break  # a word from i or before crossing p would hold these two characters
             if p - i >= _LONG - 1:
@@ -421,8 +415,13 @@ class DocumentWords:
         if pairs is None:
             pairs = self._pairs = self.checker.pairs()
         # may a word cross the edge? Not unless it can hold the two characters around it
-        start_may = cjk_start and start > 0 and may_pair(pairs, text[start - 1], text[start])
-        end_may = cjk_end and end < len(text) and may_pair(pairs, text[end - 1], text[end])
+        start_may = end_may = False
+        if cjk_start and start > 0:  # its bit in the pair bitmap
+            slot = ((ord(text[start - 1]) << 10) ^ ord(text[start])) & _PAIR_MASK
+            start_may = bool(pairs[slot >> 3] >> (slot & 7) & 1)
+        if cjk_end and end < len(text):
+            slot = ((ord(text[end - 1]) << 10) ^ ord(text[end])) & _PAIR_MASK
+            end_may = bool(pairs[slot >> 3] >> (slot & 7) & 1)
         if not (start_may or end_may):
             return True  # no word crosses an edge: every segmentation cuts there
         key = self._window(start, end)
