@@ -6,9 +6,11 @@ tokens arrive already hashed too, so this module never holds a secret a person t
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func
+from sqlalchemy import ColumnElement, Select, delete, func
 from sqlmodel import col, select
 
 from storage.console_models import AuditEntry, LoginAttempt, User, WebSession
@@ -142,34 +144,42 @@ async def failures_since(
     db: Database, since: datetime, *, user_name: str, ip: str
 ) -> tuple[int, int]:
     """Failed logins since ``since``: (for this user name, from this address)."""
+
+    def failed(where: ColumnElement[bool]) -> Select[Any]:
+        return (
+            select(func.count())
+            .select_from(LoginAttempt)
+            .where(where, col(LoginAttempt.ok).is_(False), col(LoginAttempt.at) >= since)
+        )
+
     async with db.session() as session:
-        by_user = await session.scalar(
-            select(func.count())
-            .select_from(LoginAttempt)
-            .where(LoginAttempt.user_name == user_name)
-            .where(col(LoginAttempt.ok).is_(False))
-            .where(col(LoginAttempt.at) >= since)
-        )
-        by_ip = await session.scalar(
-            select(func.count())
-            .select_from(LoginAttempt)
-            .where(LoginAttempt.ip == ip)
-            .where(col(LoginAttempt.ok).is_(False))
-            .where(col(LoginAttempt.at) >= since)
-        )
+        by_user = await session.scalar(failed(col(LoginAttempt.user_name) == user_name))
+        by_ip = await session.scalar(failed(col(LoginAttempt.ip) == ip))
     return int(by_user or 0), int(by_ip or 0)
 
 
-async def set_api_token(db: Database, user_id: int, token_hash: str) -> None:
-    """Give the user a new API token (its SHA-256); the old one stops working at once."""
+async def _set_token(db: Database, user_id: int, field: str, value: str, action: str) -> None:
+    """Replace one of the user's tokens; whatever used the old one stops working at once."""
     async with db.writing() as session:
         user = await session.get(User, user_id)
         if user is None:
             raise AccountError(f"no user with id {user_id}")
-        user.api_token_hash = token_hash
+        setattr(user, field, value)
         session.add(user)
-        session.add(AuditEntry(user_id=user_id, action="user.api_token", target=user.name))
+        session.add(AuditEntry(user_id=user_id, action=action, target=user.name))
         await session.commit()
+
+
+async def set_api_token(db: Database, user_id: int, token_hash: str) -> None:
+    """Give the user a new API token (its SHA-256)."""
+    await _set_token(db, user_id, "api_token_hash", token_hash, "user.api_token")
+
+
+async def rotate_feed_token(db: Database, user_id: int) -> str:
+    """Give the user a new feed token; links made with the old one stop working."""
+    token = secrets.token_urlsafe(24)
+    await _set_token(db, user_id, "feed_token", token, "feed.rotate")
+    return token
 
 
 async def api_token_user(db: Database, token_hash: str) -> User | None:
@@ -180,5 +190,17 @@ async def api_token_user(db: Database, token_hash: str) -> User | None:
                 select(User)
                 .where(User.api_token_hash == token_hash)
                 .where(col(User.disabled).is_(False))
+            )
+        ).first()
+
+
+async def feed_user(db: Database, token: str) -> User | None:
+    """The enabled user whose feed token this is (None for a wrong or revoked one)."""
+    if not token:
+        return None
+    async with db.session() as session:
+        return (
+            await session.exec(
+                select(User).where(User.feed_token == token).where(col(User.disabled).is_(False))
             )
         ).first()

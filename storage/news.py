@@ -8,7 +8,6 @@ views (and any later API) agree on what a story is.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,7 +17,7 @@ from sqlalchemy import ColumnElement, and_, func, literal_column, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.console_models import AuditEntry, ConsoleChannel, Subscription, User
+from storage.console_models import ConsoleChannel, Subscription, User
 from storage.db import Database
 from storage.models import Article, Channel, Delivery, Match, Source, Topic
 from storage.types import utcnow
@@ -454,29 +453,3 @@ async def _deliveries(
             )
         )
     return out
-
-
-async def feed_user(db: Database, token: str) -> User | None:
-    """The enabled user whose feed token this is (None for a wrong or revoked one)."""
-    if not token:
-        return None
-    async with db.session() as session:
-        return (
-            await session.exec(
-                select(User).where(User.feed_token == token).where(col(User.disabled).is_(False))
-            )
-        ).first()
-
-
-async def rotate_feed_token(db: Database, user_id: int) -> str:
-    """Give the user a new feed token; links made with the old one stop working."""
-    token = secrets.token_urlsafe(24)
-    async with db.writing() as session:
-        user = await session.get(User, user_id)
-        if user is None:
-            raise LookupError(f"no user {user_id}")
-        user.feed_token = token
-        session.add(user)
-        session.add(AuditEntry(user_id=user_id, action="feed.rotate", target=user.name))
-        await session.commit()
-    return token

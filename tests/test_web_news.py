@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 from sqlmodel import select
 
 from daemon.config import parse_config
-from storage import news
+from storage import accounts, news
 from storage.console_models import Subscription, User
 from storage.models import Source, Topic
 from storage.news import NewsFilter
@@ -201,7 +201,7 @@ async def test_feeds_need_a_live_token_and_escape_titles(tmp_path: Path) -> None
         await add_user(client, "小王", "pw")
         db = database_of(client)
         user = await news_user(client, "小王")
-        token = await news.rotate_feed_token(db, user)
+        token = await accounts.rotate_feed_token(db, user)
         topics, _ = await _ids(client)
         url = f"/feeds/topic/{topics['燃气安全']}.xml"
         answer = await client.get(url, params={"token": token})
@@ -226,7 +226,7 @@ async def test_feeds_need_a_live_token_and_escape_titles(tmp_path: Path) -> None
         )
         assert [e.findtext(f"{ATOM}title") for e in mine.iter(f"{ATOM}entry")] == ["防汛演练"]
         # rotating the token revokes every old link
-        fresh = await news.rotate_feed_token(db, user)
+        fresh = await accounts.rotate_feed_token(db, user)
         assert (await client.get(url, params={"token": token})).status == 404
         assert (await client.get("/feeds/user.xml", params={"token": token})).status == 404
         assert (await client.get(url, params={"token": fresh})).status == 200

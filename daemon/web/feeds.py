@@ -16,7 +16,7 @@ from aiohttp import web
 
 from daemon.notify.render import snippet
 from daemon.web.app import console_of
-from storage import news
+from storage import accounts, news
 from storage.deliveries import Alert
 from storage.news import NewsFilter, StoryRow
 from storage.types import utcnow
@@ -105,7 +105,7 @@ async def _answer(request: web.Request, title: str, kind: str, filters: NewsFilt
 @routes.get("/feeds/topic/{topic_id:\\d+}.xml")
 async def topic_feed(request: web.Request) -> web.Response:
     db = console_of(request).db
-    if await news.feed_user(db, request.query.get("token", "")) is None:
+    if await accounts.feed_user(db, request.query.get("token", "")) is None:
         raise web.HTTPNotFound(text=NOT_FOUND)
     topic_id = int(request.match_info["topic_id"])
     names = await news.topic_names_of(db, (topic_id,))
@@ -119,7 +119,7 @@ async def topic_feed(request: web.Request) -> web.Response:
 @routes.get("/feeds/user.xml")
 async def user_feed(request: web.Request) -> web.Response:
     db = console_of(request).db
-    user = await news.feed_user(db, request.query.get("token", ""))
+    user = await accounts.feed_user(db, request.query.get("token", ""))
     if user is None or user.id is None:
         raise web.HTTPNotFound(text=NOT_FOUND)
     return await _answer(

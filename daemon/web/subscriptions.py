@@ -26,7 +26,7 @@ from daemon.notify.channels import redact, sender_for
 from daemon.redaction import masked_channel_url
 from daemon.web.app import console_of
 from daemon.web.auth import current_user
-from storage import accounts, console_defs, news
+from storage import accounts, console_defs
 from storage.console_defs import DefinitionError, TopicView
 from storage.console_models import ConsoleChannel, User
 
@@ -318,6 +318,6 @@ async def rotate_feed(request: web.Request) -> web.Response:
     """A new feed link; every link made before stops working at once."""
     console = console_of(request)
     had = current_user(request).feed_token is not None
-    await news.rotate_feed_token(console.db, _uid(current_user(request)))
+    await accounts.rotate_feed_token(console.db, _uid(current_user(request)))
     notice = "已生成新的订阅源链接，旧链接已失效。" if had else "已生成订阅源链接。"
     return await _page(request, notices=[notice])
